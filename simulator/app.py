@@ -1,0 +1,212 @@
+"""The simulated management server: authenticates, validates and dispatches API requests, logs every call."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import commands  # noqa: F401  (registers every command handler)
+from .errors import (API_LIMIT_EXCEED, INTERNAL_ERROR, UNAUTHORIZED, UNAUTHORIZED_TEXT,
+                     UNSUPPORTED_ACTION_ERROR, ApiError, server_error)
+from .faults import Fault, FaultInjector
+from .jobs import JobRunner
+from .registry import COMMANDS, ROUTES, Ctx, HttpRequest, HttpResponse
+from .seed import seed
+from .signing import verify
+from .spec import Spec, load_spec
+from .store import Store
+from .timing import Timing
+
+log = logging.getLogger("simulator")
+CREDENTIALS_FILE = "credentials.json"
+READ_PREFIXES = ("list", "query", "get")
+
+
+@dataclass
+class Options:
+    state_dir: Path | None = None
+    api_key: str | None = None
+    secret_key: str | None = None
+    latency: str = "instant"
+    time_scale: float = 1.0
+    fault_rate: float = 0.0
+    seed: int | None = None
+    host_vm_device_dir: Path | None = None
+    seed_file: Path | None = None
+    max_page_size: int = 500
+
+
+class Simulator:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.spec: Spec = load_spec()
+        self.store = Store(options.state_dir)
+        self.timing = Timing(options.latency, options.time_scale)
+        self.faults = FaultInjector(options.fault_rate, options.seed)
+        self.jobs = JobRunner(self)
+        self.max_page_size = options.max_page_size
+        self.base_url = ""            # set by the HTTP server once it listens
+        self.keys: dict[str, str] = {}
+        self.generated_keys = False
+        self._calls: deque[dict[str, Any]] = deque(maxlen=200_000)
+        self._call_seq = 0
+        self._calls_lock = threading.Lock()
+        self._load_or_seed()
+        self._load_keys()
+
+    # --- set-up ----------------------------------------------------------------------------------------------
+    def _load_or_seed(self) -> None:
+        if self.options.state_dir is not None:
+            self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.store.load():
+            self.jobs.fail_orphans()
+        else:
+            seed(self.store, self.options.seed_file)
+        self.store.save()
+
+    def _load_keys(self) -> None:
+        path = self.options.state_dir / CREDENTIALS_FILE if self.options.state_dir else None
+        api_key, secret_key = self.options.api_key, self.options.secret_key
+        if (api_key is None) != (secret_key is None):
+            raise ValueError("give both --api-key and --secret-key, or neither")
+        if api_key is None and path is not None and path.exists():
+            saved = json.loads(path.read_text())
+            api_key, secret_key = saved["api_key"], saved["secret_key"]
+        if api_key is None:
+            api_key = secrets.token_urlsafe(64)
+            secret_key = secrets.token_urlsafe(64)
+            self.generated_keys = True
+        if path is not None:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"api_key": api_key, "secret_key": secret_key}, fh)
+            os.chmod(path, 0o600)
+        self.keys = {api_key: secret_key}  # type: ignore[dict-item]
+
+    # --- identity --------------------------------------------------------------------------------------------
+    @property
+    def user_id(self) -> str:
+        return self.store.first("account")["_userid"]
+
+    def owner_fields(self) -> dict[str, Any]:
+        acct = self.store.first("account")
+        return {"account": acct["name"], "domainid": acct["domainid"], "domain": acct["domain"],
+                "_accountid": acct["id"]}
+
+    @staticmethod
+    def java_class(command: str) -> str:
+        return f"org.apache.cloudstack.api.command.user.{command[0].upper()}{command[1:]}Cmd"
+
+    # --- the API ---------------------------------------------------------------------------------------------
+    def handle_api(self, request: HttpRequest) -> tuple[HttpResponse, str | None]:
+        """Answer one /client/api request. The second value asks the server to drop the connection
+        ("before" answering or "after" executing), as the fault injector decided."""
+        started = time.monotonic()
+        params = [(k, v) for k, vs in request.query.items() for v in vs]
+        if request.method == "POST" and request.body:
+            ctype = request.headers.get("content-type", "")
+            if ctype.startswith("application/x-www-form-urlencoded") or not ctype:
+                params += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+        lowered: dict[str, str] = {}
+        for k, v in params:
+            lowered.setdefault(k.lower(), v)
+        name = lowered.get("command", "")
+        cmd = self.spec.command(name) if name else None
+        response_name = cmd.response_name if cmd else "errorresponse"
+        drop: str | None = None
+        status = 200
+        try:
+            if not name:
+                raise server_error(UNAUTHORIZED, UNAUTHORIZED_TEXT)
+            verify(params, self.keys)
+            if cmd is None or cmd.name.lower() not in COMMANDS:
+                raise server_error(UNSUPPORTED_ACTION_ERROR,
+                                   "The given command does not exist or it is not available for user")
+            fault = self.faults.draw(cmd.isasync)
+            if fault is not None and fault.name == "drop_before":
+                return HttpResponse(0), "before"
+            self._apply_fault(fault)
+            typed = self.spec.validate(cmd, {k: v for k, v in lowered.items() if k not in _TRANSPORT})
+            self.timing.pause("list" if cmd.name.startswith(READ_PREFIXES) else "api")
+            ctx = Ctx(self, cmd, request.method, fault)
+            with self.store.lock:
+                body = COMMANDS[cmd.name.lower()](ctx, typed)
+                if not cmd.name.startswith(READ_PREFIXES):
+                    self.store.save()
+            if fault is not None and fault.name == "drop_after":
+                drop = "after"
+        except ApiError as err:
+            status, body = err.errorcode, err.body()
+        except Exception:  # never a traceback on the wire: CloudStack answers 530
+            log.exception("handler for %s crashed", name)
+            status = INTERNAL_ERROR
+            body = {"uuidList": [], "errorcode": INTERNAL_ERROR, "cserrorcode": 9999,
+                    "errortext": "Internal error executing command, please contact your system administrator"}
+        self._log_call(name or "(none)", request.method, status, started, body)
+        payload = json.dumps({response_name: body}, separators=(",", ":")).encode()
+        return HttpResponse(status, payload), drop
+
+    def _apply_fault(self, fault: Fault | None) -> None:
+        if fault is None:
+            return
+        if fault.name == "throttle_429":
+            raise server_error(API_LIMIT_EXCEED, "The given user has reached his/her account api limit, please "
+                                                 "retry after 1000 ms.")
+        if fault.name == "http_530":
+            raise server_error(INTERNAL_ERROR, "Internal error executing command, please contact your system "
+                                               "administrator")
+        if fault.name == "http_503":
+            raise ApiError(503, "Service Temporarily Unavailable", 9999)
+        if fault.name == "slow":
+            time.sleep(fault.slow_seconds)
+
+    def _log_call(self, command: str, method: str, status: int, started: float, body: dict) -> None:
+        with self._calls_lock:
+            self._call_seq += 1
+            entry = {"seq": self._call_seq, "time": time.time(), "command": command, "method": method,
+                     "status": status, "duration_ms": round((time.monotonic() - started) * 1000, 3)}
+            if isinstance(body, dict) and "jobid" in body:
+                entry["jobid"] = body["jobid"]
+            if status >= 400 and isinstance(body, dict):
+                entry["errortext"] = body.get("errortext")
+            self._calls.append(entry)
+
+    def calls(self, since: int = 0) -> list[dict[str, Any]]:
+        with self._calls_lock:
+            return [c for c in self._calls if c["seq"] > since]
+
+    # --- other HTTP routes -----------------------------------------------------------------------------------
+    def route(self, request: HttpRequest) -> HttpResponse | None:
+        for method, prefix, handler in ROUTES:
+            if request.method == method and request.path.startswith(prefix):
+                return handler(self, request)
+        return None
+
+    def resources(self) -> dict[str, list[dict[str, Any]]]:
+        """Every live resource by kind, with the simulator's internal facts (sizes, digests) unprefixed."""
+        def view(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k.lstrip("_"): view(v) for k, v in value.items() if not k.startswith("__")}
+            if isinstance(value, list):
+                return [view(v) for v in value]
+            return value
+        with self.store.lock:
+            return {kind: [view(o) for o in objs.values() if not o.get("_removed")]
+                    for kind, objs in sorted(self.store.kinds.items()) if kind != "asyncjob"}
+
+    def shutdown(self) -> None:
+        with self.store.lock:
+            self.jobs.finish_all_now()
+            self.store.save()
+
+
+# Request parameters that belong to the transport, not to the command.
+_TRANSPORT = {"command", "apikey", "signature", "response", "signatureversion", "expires", "sessionkey", "_"}

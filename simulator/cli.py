@@ -1,0 +1,75 @@
+"""`cloudstack-sim`: run the CloudStack management-server simulator."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(help="A local Apache CloudStack management server stand-in, faithful to the real API.",
+                  no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _root() -> None:
+    """CloudStack simulator."""
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8080, help="Port to listen on; 0 picks a free one."),
+    state_dir: Path = typer.Option(Path("sim-state"), help="Where resources, keys and blobs are kept; a restart "
+                                                           "with the same dir keeps every resource."),
+    api_key: Optional[str] = typer.Option(None, help="API key to accept (generated and printed when omitted)."),
+    secret_key: Optional[str] = typer.Option(None, help="Secret key for that API key."),
+    latency: str = typer.Option("instant", help="instant (tests) or realistic (deploy ~1 min, downloads minutes)."),
+    time_scale: float = typer.Option(1.0, help="Multiply realistic durations by this factor (0.01 = 100x faster)."),
+    fault_rate: float = typer.Option(0.0, help="Share of requests (0..1) that meet an injected fault: HTTP 5xx/530, "
+                                               "429, dropped connections, failed jobs, slow answers."),
+    seed: Optional[int] = typer.Option(None, help="Random seed making fault injection reproducible."),
+    host_vm_device_dir: Optional[Path] = typer.Option(None, help="Volumes attached to the host VM appear here as "
+                                                                 "files named like the guest's devices (vdb, ...)."),
+    seed_file: Optional[Path] = typer.Option(None, help="YAML/JSON file describing the zones to create."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request to stderr."),
+) -> None:
+    """Serve the CloudStack API at http://HOST:PORT/client/api; prints that endpoint once ready."""
+    from .app import Options, Simulator
+    from .server import SimulatorServer
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        sim = Simulator(Options(state_dir=state_dir, api_key=api_key, secret_key=secret_key, latency=latency,
+                                time_scale=time_scale, fault_rate=fault_rate, seed=seed,
+                                host_vm_device_dir=host_vm_device_dir, seed_file=seed_file))
+        server = SimulatorServer(sim, host, port)
+    except (ValueError, OSError) as err:
+        typer.echo(f"cloudstack-sim: {err}", err=True)
+        raise typer.Exit(2) from None
+    if sim.generated_keys:
+        key, secret = next(iter(sim.keys.items()))
+        typer.echo(f"api_key: {key}")
+        typer.echo(f"secret_key: {secret}")
+    typer.echo(server.endpoint)
+    sys.stdout.flush()
+
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: object) -> None:
+        stop.set()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    server.serve_forever(poll_interval=0.2)
+    sim.shutdown()
+    server.server_close()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,180 @@
+"""Where API command handlers and extra HTTP routes register, and the context a handler works with.
+
+A command handler is `def handler(ctx: Ctx, p: dict) -> dict`: `p` holds the validated, typed parameters
+(lower-cased names; maps as lists of dicts); the returned dict is the body under `<command>response`.
+Handlers run under the store lock, so they may read and change resources freely.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .errors import ApiError, param_error
+from .jobs import Rollback, Work
+
+if TYPE_CHECKING:
+    from .app import Simulator
+    from .faults import Fault
+    from .spec import Command
+
+Handler = Callable[["Ctx", dict[str, Any]], dict[str, Any]]
+COMMANDS: dict[str, Handler] = {}
+
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]          # lower-cased names
+    body: bytes
+    client_ip: str
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+RouteHandler = Callable[["Simulator", HttpRequest], HttpResponse]
+ROUTES: list[tuple[str, str, RouteHandler]] = []
+
+
+def command(*names: str) -> Callable[[Handler], Handler]:
+    """Register a handler for one or more API commands (names as in listApis)."""
+    def register(fn: Handler) -> Handler:
+        for name in names:
+            COMMANDS[name.lower()] = fn
+        return fn
+    return register
+
+
+def route(method: str, prefix: str) -> Callable[[RouteHandler], RouteHandler]:
+    """Register a handler for plain HTTP requests whose path starts with `prefix` (metadata, uploads...)."""
+    def register(fn: RouteHandler) -> RouteHandler:
+        ROUTES.append((method.upper(), prefix, fn))
+        return fn
+    return register
+
+
+def public(value: Any) -> Any:
+    """The API view of a stored object: internal ("_") keys and empty values dropped, as CloudStack's JSON does."""
+    if isinstance(value, dict):
+        return {k: public(v) for k, v in value.items()
+                if not k.startswith("_") and v is not None and v != [] and v != ""}
+    if isinstance(value, list):
+        return [public(v) for v in value]
+    return value
+
+
+@dataclass
+class Ctx:
+    sim: "Simulator"
+    command: "Command"
+    http_method: str
+    fault: "Fault | None" = None
+
+    @property
+    def store(self):
+        return self.sim.store
+
+    # --- lookups ---------------------------------------------------------------------------------------------
+    def lookup(self, kind: str, p: dict[str, Any], name: str, *, required: bool = True) -> dict[str, Any] | None:
+        """The resource a uuid parameter names, or CloudStack's 431 for an id that does not exist."""
+        value = p.get(name)
+        if value is None:
+            if required:
+                raise param_error(f"Unable to execute API command {self.command.short_name} due to missing "
+                                  f"parameter {name}")
+            return None
+        obj = self.store.get(kind, value)
+        if obj is None or obj.get("_removed"):
+            raise self.invalid_id(name, value)
+        return obj
+
+    def invalid_id(self, name: str, value: str) -> ApiError:
+        return param_error(f"Unable to execute API command {self.command.short_name} due to invalid value. "
+                           f"Invalid parameter {name} value={value} due to incorrect long value format, or entity "
+                           "does not exist or due to incorrect parameter annotation for the field in api cmd class.")
+
+    # --- answers ---------------------------------------------------------------------------------------------
+    def listing(self, key: str, items: Iterable[dict[str, Any]], p: dict[str, Any]) -> dict[str, Any]:
+        """A list answer: `count` and the items, one page of them when asked; `{}` when there is nothing."""
+        items = list(items)
+        count = len(items)
+        page, pagesize = p.get("page"), p.get("pagesize")
+        if page is not None or pagesize is not None:
+            if page is None or pagesize is None:
+                raise param_error("\"page\" parameter is required when \"pagesize\" is specified"
+                                  if page is None else "\"pagesize\" parameter is required when \"page\" is specified")
+            if pagesize > self.sim.max_page_size or pagesize < 1:
+                raise param_error(f"Page size can't exceed max allowed page size value: {self.sim.max_page_size}")
+            start = (max(page, 1) - 1) * pagesize
+            items = items[start:start + pagesize]
+        if count == 0:
+            return {}
+        return {"count": count, key: [public(i) for i in items]}
+
+    def job(self, *, result_key: str | None, work: Work, operation: str, instance_type: str | None = None,
+            instance_id: str | None = None, rollback: Rollback | None = None,
+            create_id: str | None = None) -> dict[str, Any]:
+        """Queue the async part of a command; answers {jobid} (and the new object's id for create commands)."""
+        fail_with = None
+        if self.fault is not None and self.fault.name == "job_failure":
+            from .errors import internal
+            fail_with = internal(f"Job failed due to exception: simulated failure of {self.command.name}")
+        job = self.sim.jobs.submit(command=self.command.name, result_key=result_key, work=work, operation=operation,
+                                   instance_type=instance_type, instance_id=instance_id, rollback=rollback,
+                                   fail_with=fail_with)
+        answer = {"jobid": job["jobid"]}
+        if create_id is not None:
+            answer["id"] = create_id
+        return answer
+
+    def owner(self) -> dict[str, Any]:
+        """account/domain fields every owned resource carries."""
+        return self.sim.owner_fields()
+
+    # --- tags ------------------------------------------------------------------------------------------------
+    def tags_of(self, resource_id: str) -> list[dict[str, Any]]:
+        return [tag_view(t) for t in self.store.find("tag", resourceid=resource_id)]
+
+    def match_tags(self, resource_id: str, wanted: list[dict[str, str]] | None) -> bool:
+        if not wanted:
+            return True
+        have = {(t["key"], t["value"]) for t in self.store.find("tag", resourceid=resource_id)}
+        return all((w.get("key"), w.get("value")) in have for w in wanted)
+
+
+def tag_view(tag: dict[str, Any]) -> dict[str, Any]:
+    """Tags have no id of their own in API answers."""
+    return public({k: v for k, v in tag.items() if k != "id"})
+
+
+def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], *,
+                  name_like: bool = False) -> list[dict[str, Any]]:
+    """The filters most list commands share: id, ids, name (exact or substring), keyword, zoneid, tags."""
+    out = []
+    for obj in items:
+        if obj.get("_removed"):
+            continue
+        if "id" in p and obj.get("id") != p["id"]:
+            continue
+        if p.get("ids") and obj.get("id") not in p["ids"]:
+            continue
+        if "name" in p:
+            name = obj.get("name") or ""
+            if (p["name"].lower() not in name.lower()) if name_like else (name != p["name"]):
+                continue
+        if "keyword" in p and p["keyword"].lower() not in (obj.get("name") or "").lower():
+            continue
+        if "zoneid" in p and "zoneid" in obj and obj["zoneid"] != p["zoneid"]:
+            continue
+        if not ctx.match_tags(obj.get("id", ""), p.get("tags")):
+            continue
+        out.append(obj)
+    return out

@@ -1,0 +1,97 @@
+"""Run a simulator in a child process, as tests, benchmarks and the embedded default use it."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+
+@dataclass
+class RunningSimulator:
+    """A `cloudstack-sim serve` child process and how to talk to it."""
+    state_dir: Path
+    options: dict[str, Any] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    endpoint: str = ""
+    api_key: str = ""
+    secret_key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.endpoint.rsplit("/client/api", 1)[0]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def start(self, timeout: float = 20.0) -> "RunningSimulator":
+        args = [sys.executable, "-m", "simulator", "serve", "--host", "127.0.0.1", "--port",
+                str(self.options.get("port", 0)), "--state-dir", str(self.state_dir)]
+        for name in ("latency", "time_scale", "fault_rate", "seed", "host_vm_device_dir", "seed_file"):
+            if self.options.get(name) is not None:
+                args += [f"--{name.replace('_', '-')}", str(self.options[name])]
+        if self.options.get("api_key"):
+            args += ["--api-key", self.options["api_key"], "--secret-key", self.options["secret_key"]]
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        assert self.process.stdout is not None
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                err = self.process.stderr.read() if self.process.stderr else ""
+                raise RuntimeError(f"simulator did not start: {err.strip()}")
+            if line.startswith("http"):
+                self.endpoint = line.strip()
+                break
+        creds = json.loads((self.state_dir / "credentials.json").read_text())
+        self.api_key, self.secret_key = creds["api_key"], creds["secret_key"]
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdout, self.process.stderr) if self.process else ():
+            if stream:
+                stream.close()
+        self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to settle jobs or save — what a crash does."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart(self) -> "RunningSimulator":
+        """Stop and start again on the same state dir and port (keys come from the state dir)."""
+        port = int(self.endpoint.rsplit(":", 1)[1].split("/")[0])
+        self.stop()
+        self.options["port"] = port
+        return self.start()
+
+    def resources(self) -> dict[str, list[dict[str, Any]]]:
+        return requests.get(self.url("/_sim/resources"), timeout=10).json()
+
+    def calls(self, since: int = 0) -> list[dict[str, Any]]:
+        return requests.get(self.url("/_sim/calls"), params={"since": since}, timeout=10).json()
+
+    def env(self) -> dict[str, str]:
+        return {"CLOUDSTACK_ENDPOINT": self.endpoint, "CLOUDSTACK_KEY": self.api_key,
+                "CLOUDSTACK_SECRET": self.secret_key}
+
+    def cs(self, **kwargs: Any):
+        """A plain `cs.CloudStack` client for this simulator (POST)."""
+        from cs import CloudStack
+        return CloudStack(endpoint=self.endpoint, key=self.api_key, secret=self.secret_key, method="post",
+                          poll_interval=0.05, **kwargs)
