@@ -21,6 +21,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from .config import DEFAULT_JOB_TIMEOUT, DEFAULT_TIMEOUT, resolve_settings
 from .errors import (
     INTERNAL_ERROR,
+    LAST_API_ERROR,
     CloudStackConnectionError,
     CloudStackError,
     OutcomeUnknownError,
@@ -388,9 +389,10 @@ def _envelope(data: Any) -> dict[str, Any] | None:
 
 
 def _definite_refusal(error: CloudStackError) -> bool:
-    """A CloudStack 5xx envelope other than the catch-all 530 means the command was refused
-    (533 insufficient capacity, 536 resource in use, ...), so its outcome is known."""
-    return error.errortext is not None and error.errorcode != INTERNAL_ERROR
+    """CloudStack's specific 5xx codes (531 account error ... 537 network rule conflict, e.g. 533
+    insufficient capacity, 536 resource in use) mean the command was refused, so its outcome is
+    known. The catch-all 530 and any other 5xx (proxies, 503) leave it unknown."""
+    return error.errortext is not None and INTERNAL_ERROR < (error.errorcode or 0) <= LAST_API_ERROR
 
 
 def _never_sent(exc: Exception) -> bool:

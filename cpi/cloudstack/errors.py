@@ -14,6 +14,8 @@ import re
 PARAM_ERROR = 431
 # Catch-all code of ApiServer for unexpected exceptions (ApiErrorCode.INTERNAL_ERROR).
 INTERNAL_ERROR = 530
+# Highest ApiErrorCode (NETWORK_RULE_CONFLICT_ERROR); 531..537 are deliberate refusals.
+LAST_API_ERROR = 537
 API_LIMIT_EXCEEDED = 429
 
 # Texts of CloudStack's "not found" answers, e.g.

@@ -21,6 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+# Credentials the tests hand to clients of this server.
+API_KEY = "AKtestapikey0123456789"
+SECRET_KEY = "SKtestsecret/+=9876543210"
+
 
 @dataclass
 class Reply:

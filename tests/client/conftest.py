@@ -6,14 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from client_scripted_server import ScriptedCloudStack
+from tests.client.client_scripted_server import API_KEY, SECRET_KEY, ScriptedCloudStack
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.policy import PollSchedule
-
-API_KEY = "AKtestapikey0123456789"
-SECRET_KEY = "SKtestsecret/+=9876543210"
-
 
 @pytest.fixture
 def server() -> Iterator[ScriptedCloudStack]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from client_scripted_server import Reply, api_error, ok
+from tests.client.client_scripted_server import Reply, api_error, ok
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.errors import CloudStackConnectionError, CloudStackError, OutcomeUnknownError
@@ -153,3 +153,10 @@ def test_create_or_find_waits_for_the_job_of_a_resource_found_in_flight(server, 
     assert vm == {"id": "vm-7", "state": "Running"}
     assert len(server.calls("deployVirtualMachine")) == 1
     assert [r.form["jobid"] for r in server.calls("queryAsyncJobResult")] == ["j-7", "j-7"]
+
+
+def test_a_503_envelope_on_a_mutation_leaves_the_outcome_unknown(server, make_client):
+    server.script("createTags", api_error("createTags", 503, "Service Temporarily Unavailable", 9999))
+    with pytest.raises(OutcomeUnknownError):
+        make_client().call("createTags", resourceids="a")
+    assert len(server.calls()) == 1

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_scripted_server import Reply, api_error, ok, signature_ok
-from conftest import API_KEY, SECRET_KEY
+from tests.client.client_scripted_server import API_KEY, SECRET_KEY, Reply, api_error, ok, signature_ok
 
 from cpi.cloudstack.errors import CloudStackError
 
