@@ -132,6 +132,7 @@ class Simulator:
                                    "The given command does not exist or it is not available for user")
             fault = self.faults.draw(cmd.isasync)
             if fault is not None and fault.name == "drop_before":
+                self._log_call(name, request.method, 0, started, {"errortext": "connection dropped (fault)"})
                 return HttpResponse(0), "before"
             self._apply_fault(fault)
             typed = self.spec.validate(cmd, {k: v for k, v in lowered.items() if k not in _TRANSPORT})

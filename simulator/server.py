@@ -17,6 +17,7 @@ MAX_BODY = 64 * 1024 * 1024 * 1024  # uploads can be big; bodies are streamed by
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body go out in two writes: do not wait for delayed ACKs
     server: "SimulatorServer"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
