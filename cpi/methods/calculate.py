@@ -1,0 +1,32 @@
+"""calculate_vm_cloud_properties: the smallest compute offering that fits (a custom one with cpu/ram when none
+does), plus the ephemeral disk size for create_vm to pick a disk offering."""
+from __future__ import annotations
+
+from typing import Any
+
+from cpi.methods.cloud import Cloud, names_of
+from cpi.properties import vm_resources
+from cpi.protocol import CloudError
+
+
+def calculate_vm_cloud_properties(cloud: Cloud, resources: dict[str, Any]) -> dict[str, Any]:
+    wanted = vm_resources(resources)
+    offerings = cloud.client.list("listServiceOfferings")
+    fitting = sorted(
+        (o for o in offerings if not o.get("iscustomized")
+         and int(o.get("cpunumber") or 0) >= wanted.cpu and int(o.get("memory") or 0) >= wanted.ram),
+        key=lambda o: (int(o["memory"]), int(o["cpunumber"]), o.get("name", "")),
+    )
+    if fitting:
+        props: dict[str, Any] = {"compute_offering": fitting[0]["name"]}
+    else:
+        custom = next((o for o in offerings if o.get("iscustomized")), None)
+        if custom is None:
+            raise CloudError(
+                f"no compute offering has {wanted.cpu} CPUs and {wanted.ram} MiB and none is custom; "
+                f"compute offerings: {names_of(offerings)}"
+            )
+        props = {"compute_offering": custom["name"], "cpu": wanted.cpu, "ram": wanted.ram}
+    if wanted.ephemeral_disk_size:
+        props["disk"] = wanted.ephemeral_disk_size
+    return props

@@ -1,0 +1,111 @@
+"""Persistent disks: create_disk, delete_disk, has_disk, attach_disk, detach_disk, get_disks, resize_disk."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from cpi import devices
+from cpi.methods import lookup
+from cpi.methods.cloud import Cloud
+from cpi.methods.vm import is_ephemeral
+from cpi.properties import disk_properties
+from cpi.protocol import CloudError, CpiError, DiskNotAttached, DiskNotFound, NotSupported, VMNotFound
+
+log = logging.getLogger("cpi.disk")
+
+DISK_PREFIX = "disk-"
+GiB = 1 << 30
+
+
+def _vm(cloud: Cloud, vm_cid: str) -> dict[str, Any]:
+    vm = cloud.vm(vm_cid)
+    if vm is None:
+        raise VMNotFound(f"VM {vm_cid} not found")
+    return vm
+
+
+def _volume(cloud: Cloud, disk_cid: str) -> dict[str, Any]:
+    volume = cloud.volume(disk_cid)
+    if volume is None:
+        raise DiskNotFound(f"disk {disk_cid} not found")
+    return volume
+
+
+def create_disk(cloud: Cloud, size: int, cloud_properties: dict[str, Any] | None, vm_cid: str | None) -> str:
+    if size < 1:
+        raise CpiError(f"create_disk: size must be a positive number of MiB, got {size}")
+    props = disk_properties(cloud_properties)
+    vm = cloud.vm(vm_cid) if vm_cid else None  # locality hint: the disk goes where the VM is
+    zone = cloud.zone_by_id(vm["zoneid"]) if vm else cloud.zone()
+    offering, gib = lookup.disk_offering_for(cloud, size, props.disk_offering or cloud.config.default_disk_offering)
+    name = DISK_PREFIX + str(uuid.uuid4())
+    params: dict[str, Any] = {"name": name, "zoneid": zone.id, "diskofferingid": offering["id"]}
+    if gib is not None:
+        params["size"] = gib
+    volume = cloud.create("createVolume", "create_volume", "volume",
+                          lambda: cloud.client.find_one("listVolumes", name=name, zoneid=zone.id), **params)
+    log.info("created disk %s (%s, offering %s) in zone %s", volume["id"], name, offering.get("name"), zone.name)
+    return volume["id"]
+
+
+def delete_disk(cloud: Cloud, disk_cid: str) -> None:
+    volume = cloud.volume(disk_cid)
+    if volume is None:
+        log.info("disk %s is already gone", disk_cid)
+        return
+    if volume.get("virtualmachineid"):
+        raise CloudError(f"disk {disk_cid} is attached to VM {volume['virtualmachineid']}; detach it first")
+    cloud.client.call("deleteVolume", id=disk_cid)
+
+
+def has_disk(cloud: Cloud, disk_cid: str) -> bool:
+    return cloud.volume(disk_cid) is not None
+
+
+def attach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> Any:
+    vm = _vm(cloud, vm_cid)
+    volume = _volume(cloud, disk_cid)
+    holder = volume.get("virtualmachineid")
+    if holder and holder != vm_cid:
+        raise CloudError(f"disk {disk_cid} is attached to another VM ({holder})")
+    if not holder:
+        volume = cloud.run("attachVolume", "attach_volume", id=disk_cid, virtualmachineid=vm_cid)["volume"]
+    hint = devices.disk_hint(vm.get("hypervisor"), int(volume["deviceid"]), disk_cid)
+    log.info("disk %s attached to VM %s as %s", disk_cid, vm_cid, hint)
+    return hint if cloud.request.api_version >= 2 else None
+
+
+def detach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> None:
+    _vm(cloud, vm_cid)
+    volume = _volume(cloud, disk_cid)
+    if volume.get("virtualmachineid") != vm_cid:
+        raise DiskNotAttached(f"disk {disk_cid} is not attached to VM {vm_cid}", ok_to_retry=False)
+    cloud.run("detachVolume", "detach_volume", id=disk_cid)
+
+
+def get_disks(cloud: Cloud, vm_cid: str) -> list[str]:
+    _vm(cloud, vm_cid)
+    volumes = cloud.client.list("listVolumes", virtualmachineid=vm_cid, type="DATADISK")
+    return [v["id"] for v in volumes if not is_ephemeral(v)]
+
+
+def resize_disk(cloud: Cloud, disk_cid: str, new_size: int) -> None:
+    volume = _volume(cloud, disk_cid)
+    current_gib = int(volume.get("size") or 0) // GiB
+    wanted_gib = lookup.size_gib(new_size)
+    if wanted_gib == current_gib:
+        log.info("disk %s already has %d GiB", disk_cid, current_gib)
+        return
+    if wanted_gib < current_gib:
+        raise NotSupported(f"disk {disk_cid} has {current_gib} GiB; shrinking to {wanted_gib} GiB is not supported")
+    params: dict[str, Any] = {"id": disk_cid, "size": wanted_gib}
+    offerings = cloud.client.list("listDiskOfferings")
+    current = next((o for o in offerings if o.get("id") == volume.get("diskofferingid")), None)
+    if current is None or not current.get("iscustomized"):
+        # CloudStack gives a volume a new size through a custom offering (the Go CPI switches the same way).
+        custom = next((o for o in offerings if o.get("iscustomized")), None)
+        if custom is None:
+            raise NotSupported(f"no custom disk offering to resize disk {disk_cid} to {wanted_gib} GiB")
+        params["diskofferingid"] = custom["id"]
+    cloud.run("resizeVolume", "resize_volume", **params)

@@ -1,0 +1,309 @@
+"""create_vm, delete_vm, has_vm, reboot_vm.
+
+create_vm order (what the agent needs is in place before it boots):
+1. resolve everything by name (zone, template, offerings, key pair, networks, security and affinity groups): a bad
+   name fails before anything is created;
+2. create the ephemeral volume (when asked), so its uuid can go into the settings as the virtio serial hint;
+3. deployVirtualMachine with the settings as userdata, stopped first when something must happen before boot
+   (ephemeral volume attach, or several NICs whose MACs the settings must carry);
+4. attach the ephemeral volume at device id 1, put the MACs into the userdata, start;
+5. static NAT for a vip network.
+Any failure destroys and expunges what was made (VM, ephemeral volume, static NAT) and answers VMCreationFailed.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from cpi import agent_settings, devices, networks as netplan
+from cpi.cloudstack.errors import CloudStackError, JobFailedError, JobTimeoutError, OutcomeUnknownError
+from cpi.methods import lookup
+from cpi.methods.cloud import Cloud, translate
+from cpi.properties import VMProperties, vm_properties
+from cpi.protocol import BoshError, CloudError, VMCreationFailed, VMNotFound
+
+log = logging.getLogger("cpi.vm")
+
+EPHEMERAL_PREFIX = "ephemeral-"
+
+
+def ephemeral_name(vm_name: str) -> str:
+    return EPHEMERAL_PREFIX + vm_name
+
+
+def is_ephemeral(volume: dict[str, Any]) -> bool:
+    return str(volume.get("name", "")).startswith(EPHEMERAL_PREFIX)
+
+
+class _Created:
+    """What create_vm made so far, for cleanup."""
+
+    def __init__(self) -> None:
+        self.vm_id: str | None = None
+        self.vm_name: str | None = None
+        self.volume_id: str | None = None
+        self.nat_ip_id: str | None = None
+
+
+def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: dict[str, Any],
+              networks: dict[str, Any], disk_cids: list[Any] | None, environment: dict[str, Any] | None) -> Any:
+    props = vm_properties(cloud_properties)
+    zone = _zone(cloud, props, disk_cids or [])
+    plan = netplan.plan_networks(networks, zone, cloud.config.default_security_groups)
+    template = lookup.template(cloud, stemcell_cid, zone)
+    params, ids = _deploy_params(cloud, props, zone, plan, template)
+    network_ids = dict(zip((n.bosh_name for n in plan.nics), ids))
+    ephemeral = _ephemeral_offering(cloud, props)
+    hypervisor = template.get("hypervisor")
+    vip_address = _public_ip(cloud, plan.vip[1]) if plan.vip else None
+
+    created = _Created()
+    created.vm_name = "vm-" + str(uuid.uuid4())
+    try:
+        ephemeral_hint: Any = None
+        if ephemeral is not None:
+            volume = _create_volume(cloud, ephemeral_name(created.vm_name), zone, *ephemeral)
+            created.volume_id = volume["id"]
+            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID, volume["id"])
+        elif props.deploy_disk_offering:
+            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID)
+
+        def settings(bosh_networks: dict[str, Any], vm_id: str | None) -> str:
+            return agent_settings.encode_userdata(agent_settings.build_settings(
+                agent_id=agent_id, vm_name=created.vm_name or "", vm_id=vm_id, agent=cloud.config.agent,
+                networks=bosh_networks, system_disk=devices.system_disk(hypervisor),
+                ephemeral_disk=ephemeral_hint, environment=environment,
+            ))
+
+        multi_nic = len(plan.nics) > 1
+        start_later = multi_nic or created.volume_id is not None
+        vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not start_later)
+        nics = netplan.match_nics(plan, vm.get("nic") or [], network_ids)
+        result_networks = netplan.enrich_networks(networks, nics)
+        if created.volume_id:
+            cloud.run("attachVolume", "attach_volume", id=created.volume_id, virtualmachineid=vm["id"],
+                      deviceid=devices.EPHEMERAL_DEVICE_ID)
+        if multi_nic:
+            cloud.client.call("updateVirtualMachine", id=vm["id"], userdata=settings(result_networks, vm["id"]))
+        if start_later:
+            cloud.run("startVirtualMachine", "start_vm", id=vm["id"])
+        if vip_address is not None:
+            _static_nat(cloud, created, vip_address, vm, nics, plan)
+    except Exception as exc:  # every failure: clean up, then VMCreationFailed
+        error = translate(exc)
+        _cleanup(cloud, created)
+        raise VMCreationFailed(f"create_vm failed: {error.message}", ok_to_retry=_retryable(exc)) from exc
+    log.info("created VM %s (%s) in zone %s", vm["id"], created.vm_name, zone.name)
+    if cloud.request.api_version >= 2:
+        return [vm["id"], result_networks]
+    return vm["id"]
+
+
+def _zone(cloud: Cloud, props: VMProperties, disk_cids: list[Any]) -> netplan.Zone:
+    """The zone from cloud_properties / the default, which the persistent disks (placement hint) must share."""
+    zone = cloud.zone(props.zone)
+    for disk_cid in disk_cids:
+        volume = cloud.volume(str(disk_cid)) if isinstance(disk_cid, str) else None
+        if volume and volume.get("zoneid") != zone.id:
+            if props.zone:
+                raise CloudError(f"disk {disk_cid} is in zone {volume.get('zonename')}, not in {zone.name}")
+            zone = cloud.zone_by_id(volume["zoneid"])
+    return zone
+
+
+def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: netplan.NetworkPlan,
+                   template: dict[str, Any]) -> tuple[dict[str, Any], list[str | None]]:
+    """deployVirtualMachine parameters, and the CloudStack network id of each planned NIC (None in Basic zones)."""
+    params: dict[str, Any] = {"zoneid": zone.id, "templateid": template["id"]}
+    if props.compute_offering:
+        offering = lookup.compute_offering(cloud, props.compute_offering)
+    else:
+        offering = lookup.custom_compute_offering(cloud)
+    params["serviceofferingid"] = offering["id"]
+    if offering.get("iscustomized"):
+        if props.cpu is None or props.ram is None:
+            raise CloudError(f"compute offering {offering['name']!r} is custom: set cpu and ram in cloud_properties")
+        params["details"] = {
+            "cpuNumber": str(props.cpu),
+            "cpuSpeed": str(props.cpu_speed or cloud.config.custom_cpu_speed),
+            "memory": str(props.ram),
+        }
+    key_name = props.key_name or cloud.config.default_key_name
+    if key_name:
+        params["keypair"] = lookup.keypair(cloud, key_name)
+    if props.root_disk_size:
+        params["rootdisksize"] = lookup.size_gib(props.root_disk_size)
+    if props.deploy_disk_offering:
+        params["diskofferingid"] = lookup.disk_offering(cloud, props.deploy_disk_offering)["id"]
+    if props.affinity_groups:
+        params["affinitygroupids"] = lookup.affinity_group_ids(cloud, props.affinity_groups)
+    groups = props.security_groups + tuple(g for g in plan.security_groups if g not in props.security_groups)
+    if groups:
+        if not zone.security_groups:
+            raise CloudError(f"security groups {', '.join(groups)} requested but zone {zone.name} ({zone.kind}) has none")
+        params["securitygroupids"] = lookup.security_group_ids(cloud, groups)
+    ids: list[str | None]
+    if zone.basic:
+        ids = [None]
+        if plan.default_nic.ip:
+            params["ipaddress"] = plan.default_nic.ip
+    else:
+        ids = lookup.network_ids(cloud, zone, [n.cs_network for n in plan.nics])
+        entries = []
+        for nic, network_id in zip(plan.nics, ids):
+            entry = {"networkid": network_id}
+            if nic.ip:
+                entry["ip"] = nic.ip
+            entries.append(entry)
+        params["iptonetworklist"] = entries
+    return params, ids
+
+
+def _ephemeral_offering(cloud: Cloud, props: VMProperties) -> tuple[dict[str, Any], int | None] | None:
+    """(offering, GiB or None) of the ephemeral data volume, or None when the VM gets none."""
+    if not props.wants_ephemeral_volume:
+        return None
+    name = props.ephemeral_disk_offering or cloud.config.default_ephemeral_disk_offering
+    if props.ephemeral_disk_size is None:
+        offering = lookup.disk_offering(cloud, name or "")
+        if offering.get("iscustomized"):
+            raise CloudError(f"ephemeral disk offering {offering['name']!r} is custom: set cloud_properties.disk (MiB)")
+        return offering, None
+    return lookup.disk_offering_for(cloud, props.ephemeral_disk_size, name)
+
+
+def _create_volume(cloud: Cloud, name: str, zone: netplan.Zone, offering: dict[str, Any], size: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"name": name, "zoneid": zone.id, "diskofferingid": offering["id"]}
+    if size is not None:
+        params["size"] = size
+    return cloud.create("createVolume", "create_volume", "volume",
+                        lambda: cloud.client.find_one("listVolumes", name=name, zoneid=zone.id), **params)
+
+
+def _deploy(cloud: Cloud, created: _Created, params: dict[str, Any], *, userdata: str, start: bool) -> dict[str, Any]:
+    name = created.vm_name
+
+    def find() -> dict[str, Any] | None:
+        return cloud.client.find_one("listVirtualMachines", name=name, zoneid=params["zoneid"])
+
+    try:
+        vm = cloud.create("deployVirtualMachine", "create_vm", "virtualmachine", find, name=name, displayname=name,
+                          userdata=userdata, startvm=str(start).lower(), **params)
+    except Exception:
+        found = _quiet(find)  # the job may have made a VM before failing or timing out
+        if found:
+            created.vm_id = found["id"]
+        raise
+    created.vm_id = vm["id"]
+    return vm
+
+
+def _public_ip(cloud: Cloud, address: str) -> dict[str, Any]:
+    addresses = cloud.client.list("listPublicIpAddresses", ipaddress=address)
+    for item in addresses:
+        if item.get("ipaddress") == address:
+            return item
+    acquired = ", ".join(sorted(a.get("ipaddress", "?") for a in cloud.client.list("listPublicIpAddresses"))) or "(none)"
+    raise CloudError(f"vip {address} is not a public IP of this account; acquire it first (acquired: {acquired})")
+
+
+def _static_nat(cloud: Cloud, created: _Created, address: dict[str, Any], vm: dict[str, Any],
+                nics: dict[str, dict[str, Any]], plan: netplan.NetworkPlan) -> None:
+    """Point the public IP at the VM; a static NAT held by another VM (e.g. the one being replaced) is moved."""
+    holder = address.get("virtualmachineid")
+    if address.get("isstaticnat") and holder and holder != vm["id"]:
+        log.info("vip %s is NATed to VM %s; re-pointing it", address["ipaddress"], holder)
+        cloud.run("disableStaticNat", "static_nat", ipaddressid=address["id"])
+    network_id = address.get("associatednetworkid")
+    vm_networks = {nic.get("networkid") for nic in nics.values()}
+    if network_id not in vm_networks:
+        network_id = nics[plan.default_nic.bosh_name].get("networkid")
+    cloud.client.call("enableStaticNat", ipaddressid=address["id"], virtualmachineid=vm["id"], networkid=network_id)
+    created.nat_ip_id = address["id"]
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Whether another create_vm may succeed: capacity, timeouts, lost connections and job failures may pass; a
+    refused parameter (4xx) or a bad manifest will not."""
+    if isinstance(exc, BoshError):
+        return exc.ok_to_retry
+    if isinstance(exc, (JobTimeoutError, OutcomeUnknownError, JobFailedError)):
+        return True
+    if isinstance(exc, CloudStackError):
+        return exc.errorcode is None or exc.errorcode >= 500 or exc.errorcode == 429
+    return False
+
+
+def _quiet(action: Any, attempts: int = 3) -> Any:
+    """Run a cleanup step, retrying a little: cleanup must go on whatever else fails."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except Exception as exc:
+            log.warning("cleanup step failed (attempt %d of %d): %s", attempt, attempts, exc)
+            time.sleep(0.2 * attempt)
+    return None
+
+
+def _cleanup(cloud: Cloud, created: _Created) -> None:
+    if created.nat_ip_id:
+        _quiet(lambda: cloud.run("disableStaticNat", "static_nat", ipaddressid=created.nat_ip_id))
+    if created.vm_id:
+        _quiet(lambda: _destroy(cloud, created.vm_id))
+    if created.volume_id:
+        _quiet(lambda: _delete_volume(cloud, created.volume_id))
+
+
+def _destroy(cloud: Cloud, vm_id: str) -> None:
+    """Destroy a VM, expunging it when configured (so its name and IPs are free at once)."""
+    if cloud.config.expunge:
+        cloud.run("destroyVirtualMachine", "delete_vm", id=vm_id, expunge="true")
+    else:
+        cloud.run("destroyVirtualMachine", "delete_vm", id=vm_id)
+
+
+def _delete_volume(cloud: Cloud, volume_id: str) -> None:
+    volume = cloud.volume(volume_id)
+    if volume is None:
+        return
+    if volume.get("virtualmachineid"):
+        cloud.run("detachVolume", "detach_volume", id=volume_id)
+    cloud.client.call("deleteVolume", id=volume_id)
+
+
+def delete_vm(cloud: Cloud, vm_cid: str) -> None:
+    vm = cloud.client.get_by_id("listVirtualMachines", vm_cid)
+    if vm is None or vm.get("state") in ("Expunging", "Expunged"):
+        log.info("VM %s is already gone", vm_cid)
+        return
+    if vm.get("state") == "Destroyed":
+        if cloud.config.expunge:  # left behind without expunge (e.g. by an older CPI): finish the job
+            cloud.run("expungeVirtualMachine", "delete_vm", id=vm_cid)
+        return
+    for address in cloud.client.list("listPublicIpAddresses", isstaticnat="true"):
+        if address.get("virtualmachineid") == vm_cid:
+            cloud.run("disableStaticNat", "static_nat", ipaddressid=address["id"])
+    data_volumes = cloud.client.list("listVolumes", virtualmachineid=vm_cid, type="DATADISK")
+    for volume in data_volumes:
+        if not is_ephemeral(volume):  # a persistent disk the director did not detach: keep it
+            cloud.run("detachVolume", "detach_volume", id=volume["id"])
+    _destroy(cloud, vm_cid)
+    for volume in data_volumes:
+        if is_ephemeral(volume):
+            _delete_volume(cloud, volume["id"])
+
+
+def has_vm(cloud: Cloud, vm_cid: str) -> bool:
+    return cloud.vm(vm_cid) is not None
+
+
+def reboot_vm(cloud: Cloud, vm_cid: str) -> None:
+    vm = cloud.vm(vm_cid)
+    if vm is None:
+        raise VMNotFound(f"VM {vm_cid} not found")
+    if vm.get("state") == "Stopped":
+        cloud.run("startVirtualMachine", "start_vm", id=vm_cid)
+    else:
+        cloud.run("rebootVirtualMachine", "reboot_vm", id=vm_cid)
