@@ -1,0 +1,209 @@
+"""Write a stemcell's disk image onto a block device (or a file standing in for one) in one streaming pass.
+
+Raw images (the usual `root.img`) go straight from the inflater to the target: data ranges are written, zero ranges
+are zeroed with `Zeroer` (hole punch / write-zeroes) instead of being written, so a mostly-empty image costs little
+more than its inflate, and a device that held old data still reads back byte-identical to the image. There is no
+temporary copy on disk.
+
+qcow2 and VHD images need `qemu-img convert`, which must seek in its input: the inner image is first streamed into a
+temporary file (sparse, zero ranges punched; these formats are compact already) which `qemu-img convert -n -O raw`
+then writes onto the target; the temporary file is removed at once. That costs one extra write of the compressed
+image's size, the price of not reimplementing qcow2/VHD decoding. A fixed VHD (raw data plus a 512-byte footer) is
+recognised at the end of the raw pass and needs no conversion.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cpi.stemcell import qemu
+from cpi.stemcell.archive import INFLATER, ImageTarball
+from cpi.stemcell.errors import StemcellImageError
+from cpi.stemcell.formats import HEAD_SIZE, RAW, VHD, VHD_FOOTER_SIZE, detect_format, fixed_vhd_data_size
+from cpi.stemcell.zeroing import Zeroer
+
+#: Called as progress(bytes_done, bytes_total) after every chunk (a few times per second at most per GiB).
+ProgressCallback = Callable[[int, int], None]
+
+CHUNK = 4 << 20  # bytes inflated per read
+GRAIN = 64 << 10  # zero detection granularity: a 64 KiB range that is all zeros is zeroed, not written
+_ZERO_GRAIN = memoryview(bytes(GRAIN))
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What `write_image` did."""
+
+    format: str  # format of the image inside the tarball: raw, qcow2 or vhd
+    image_size: int  # bytes of raw disk now at the start of the target
+    data_bytes: int | None  # bytes written as data (None when qemu-img converted)
+    zeroed_bytes: int | None  # bytes made zero without writing them (None when qemu-img converted)
+    zero_method: str  # how zero ranges were made zero (punch_hole, zero_range, blkzeroout, write_zeros, qemu-img)
+    inflater: str  # isal or zlib
+
+
+def write_image(
+    image_path: str,
+    target: str,
+    *,
+    progress: ProgressCallback | None = None,
+    tmp_dir: str | None = None,
+    sync: bool = True,
+) -> WriteResult:
+    """Write the disk image inside the stemcell `image` tarball at `image_path` onto `target`, as raw bytes.
+
+    `target` is a block device (it must be at least as large as the disk; bytes past the disk are left alone) or a
+    regular file (created if missing; truncated or extended to exactly the disk's size). With `sync` the data is
+    flushed to stable storage before returning (needed before the CPI detaches the volume).
+    """
+    with ImageTarball(image_path) as tarball:
+        buf = bytearray(CHUNK)
+        filled = tarball.readinto(buf)
+        fmt = detect_format(bytes(buf[:HEAD_SIZE]))
+        if fmt == RAW:
+            return _write_raw(tarball, buf, filled, target, progress, sync)
+        return _write_converted(tarball, buf, filled, fmt, target, progress, tmp_dir)
+
+
+def _write_raw(
+    tarball: ImageTarball, buf: bytearray, filled: int, target: str, progress: ProgressCallback | None, sync: bool
+) -> WriteResult:
+    fd, is_block = _open_target(target, tarball.size)
+    try:
+        copier = _Copier(fd, Zeroer(fd, is_block_device=is_block))
+        try:
+            tail = copier.copy(tarball, buf, filled, progress)
+            tarball.finish()
+            fmt, size = RAW, tarball.size
+            vhd_size = fixed_vhd_data_size(tail, tarball.size)
+            if vhd_size is not None:  # a fixed VHD: the footer is not part of the disk
+                fmt, size = VHD, vhd_size
+                copier.zeroer.zero(vhd_size, VHD_FOOTER_SIZE)
+            if not is_block:
+                os.ftruncate(fd, size)
+            if sync:
+                os.fsync(fd)
+        except OSError as exc:
+            raise StemcellImageError(f"Cannot write the stemcell image onto {target}: {exc.strerror}") from None
+        return WriteResult(fmt, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method, INFLATER)
+    finally:
+        os.close(fd)
+
+
+def _write_converted(
+    tarball: ImageTarball,
+    buf: bytearray,
+    filled: int,
+    fmt: str,
+    target: str,
+    progress: ProgressCallback | None,
+    tmp_dir: str | None,
+) -> WriteResult:
+    handle, tmp_path = tempfile.mkstemp(prefix="stemcell-", suffix=f".{fmt}", dir=tmp_dir)
+    try:
+        try:
+            _Copier(handle, Zeroer(handle, is_block_device=False)).copy(tarball, buf, filled, None)
+            os.ftruncate(handle, tarball.size)
+        except OSError as exc:
+            raise StemcellImageError(f"Cannot write a temporary copy of the {fmt} image to {tmp_path}: {exc.strerror}") from None
+        finally:
+            os.close(handle)
+        tarball.finish()
+        size = qemu.virtual_size(tmp_path, fmt)
+        fd, is_block = _open_target(target, size)
+        try:
+            if not is_block:
+                os.ftruncate(fd, size)
+        finally:
+            os.close(fd)
+        on_percent = None if progress is None else (lambda pct: progress(min(int(size * pct / 100), size), size))
+        qemu.convert_to_raw(tmp_path, fmt, target, on_percent)
+    finally:
+        os.unlink(tmp_path)
+    if progress is not None:
+        progress(size, size)
+    return WriteResult(fmt, size, None, None, "qemu-img", INFLATER)
+
+
+def _open_target(target: str, needed: int) -> tuple[int, bool]:
+    """Open `target` for writing: (fd, is_block_device). A block device must hold `needed` bytes."""
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = stat.S_IFREG
+    except OSError as exc:
+        raise StemcellImageError(f"Cannot use {target} as the stemcell target: {exc.strerror}") from None
+    is_block = stat.S_ISBLK(mode)
+    if not is_block and not stat.S_ISREG(mode):
+        raise StemcellImageError(f"Cannot write a stemcell image onto {target}: not a block device or regular file")
+    flags = os.O_WRONLY | os.O_CLOEXEC | (0 if is_block else os.O_CREAT)
+    try:
+        fd = os.open(target, flags, 0o600)
+    except OSError as exc:
+        raise StemcellImageError(f"Cannot open {target} for writing: {exc.strerror}") from None
+    if is_block:
+        capacity = os.lseek(fd, 0, os.SEEK_END)
+        if capacity < needed:
+            os.close(fd)
+            raise StemcellImageError(
+                f"Block device {target} is too small for the stemcell image: {capacity} bytes, {needed} needed"
+            )
+    return fd, is_block
+
+
+class _Copier:
+    """Streams image bytes to `fd`: data ranges written, runs of all-zero 64 KiB grains zeroed in one call."""
+
+    def __init__(self, fd: int, zeroer: Zeroer) -> None:
+        self.fd = fd
+        self.zeroer = zeroer
+        self.data_bytes = 0
+        self.zeroed_bytes = 0
+        self._pos = 0
+        self._zero_from: int | None = None  # start of the pending zero run (absolute offset)
+
+    def copy(self, tarball: ImageTarball, buf: bytearray, filled: int, progress: ProgressCallback | None) -> bytes:
+        """Copy the rest of the image (`buf[:filled]` already read); return its last 512 bytes."""
+        view = memoryview(buf)
+        tail = b""
+        while filled:
+            self._scan(buf, view, filled)
+            tail = (tail + bytes(view[max(0, filled - VHD_FOOTER_SIZE):filled]))[-VHD_FOOTER_SIZE:]
+            self._pos += filled
+            if progress is not None:
+                progress(self._pos, tarball.size)
+            filled = tarball.readinto(view)
+        self._flush_zeros(self._pos)
+        return tail
+
+    def _scan(self, buf: bytearray, view: memoryview, length: int) -> None:
+        run_start, run_zero = 0, None
+        for offset in range(0, length, GRAIN):
+            is_zero = buf.startswith(_ZERO_GRAIN[:min(GRAIN, length - offset)], offset)
+            if is_zero is not run_zero:
+                if run_zero is not None:
+                    self._emit(view, run_start, offset, run_zero)
+                run_start, run_zero = offset, is_zero
+        if run_zero is not None:
+            self._emit(view, run_start, length, run_zero)
+
+    def _emit(self, view: memoryview, start: int, end: int, zero: bool) -> None:
+        if zero:
+            if self._zero_from is None:
+                self._zero_from = self._pos + start
+            return
+        self._flush_zeros(self._pos + start)
+        offset, data = self._pos + start, view[start:end]
+        while data:
+            written = os.pwrite(self.fd, data, offset)
+            data, offset = data[written:], offset + written
+        self.data_bytes += end - start
+
+    def _flush_zeros(self, upto: int) -> None:
+        if self._zero_from is not None:
+            self.zeroer.zero(self._zero_from, upto - self._zero_from)
+            self.zeroed_bytes += upto - self._zero_from
+            self._zero_from = None
