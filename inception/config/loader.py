@@ -367,8 +367,6 @@ def _check_network(config: ProjectConfig, i: int, net: dict[str, Any], names: se
     names.add(net["name"])
     kind = config.network_type(net)
     if zone_type == "basic":
-        if net.get("type") == "manual":
-            yield Problem(f"{key}.type", "a basic zone only has dynamic (DHCP) addressing", "set type: dynamic or remove it")
         if "cloudstack_network" in net:
             yield Problem(f"{key}.cloudstack_network", "a basic zone has no guest networks to choose",
                           "remove it; basic zones use security_groups")

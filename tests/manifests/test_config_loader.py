@@ -87,13 +87,13 @@ def test_semantic_and_value_errors(write_config, edit, key, words):
 
 def test_basic_zone_rejects_advanced_only_values(write_config):
     def edit(d):
-        d["networks"][0].update(type="manual", cloudstack_network="x", cidr="10.0.0.0/24", gateway="10.0.0.1")
-        d["director"] = {"ip": "10.0.0.9", "public_ip": "203.0.113.5"}
+        d["networks"][0].update(cloudstack_network="x")
+        d["director"] = {"public_ip": "203.0.113.5"}
         d["cf"]["router_public_ips"] = ["203.0.113.6"]
     with pytest.raises(ConfigError) as err:
         load_config(write_config("basic", edit=edit))
     assert [p.key for p in err.value.problems] == [
-        "networks[0].type", "networks[0].cloudstack_network", "director.public_ip", "cf.router_public_ips"]
+        "networks[0].cloudstack_network", "director.public_ip", "cf.router_public_ips"]
 
 
 def test_yaml_errors_name_line_and_duplicates(tmp_path):
