@@ -94,7 +94,9 @@ def parse_request(text: str) -> Request:
     arguments = doc.get("arguments", [])
     if not isinstance(arguments, list):
         raise CpiError("Invalid request: 'arguments' must be an array")
-    context = doc.get("context") or {}
+    context = doc.get("context")
+    if context is None:
+        context = {}
     if not isinstance(context, dict):
         raise CpiError("Invalid request: 'context' must be an object")
     api_version = doc.get("api_version", 1)
