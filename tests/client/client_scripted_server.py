@@ -79,8 +79,11 @@ class TimedJobs:
         self.result = result if result is not None else {"success": True}
         self.started: dict[str, float] = {}
 
-    def start(self, command: str, jobid: str, **extra: Any) -> Callable[[Recorded], Reply]:
+    def start(self, command: str, **extra: Any) -> Callable[[Recorded], Reply]:
+        """Replies for ``command`` that start a new job each (job-1, job-2, ...)."""
+
         def reply(_: Recorded) -> Reply:
+            jobid = f"job-{len(self.started) + 1}"
             self.started[jobid] = time.monotonic()
             return ok(command, {"jobid": jobid, **extra})
 

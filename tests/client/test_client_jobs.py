@@ -28,7 +28,7 @@ def test_default_schedule_polls_first_within_a_quarter_second_then_backs_off_to_
 
 def test_polls_start_fast_and_grow_to_the_cap(server, make_client):
     jobs = TimedJobs(1.2, {"virtualmachine": VM})
-    server.script("deployVirtualMachine", jobs.start("deployVirtualMachine", "job-1", id="vm-1"))
+    server.script("deployVirtualMachine", jobs.start("deployVirtualMachine", id="vm-1"))
     server.script("queryAsyncJobResult", jobs.query)
     client = make_client(poll=PollSchedule(initial=0.05, factor=2.0, maximum=0.4))
     started = time.monotonic()
