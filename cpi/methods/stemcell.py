@@ -1,0 +1,209 @@
+"""create_stemcell and delete_stemcell.
+
+A stemcell becomes a CloudStack template, tagged with the sha256 of the `image` file: uploading the same stemcell
+again reuses the template (copied to any configured zone still missing it) instead of sending gigabytes twice.
+Three ways to make the template, chosen by `cloudstack.stemcell_upload` (auto by default):
+- url (A): registerTemplate with a URL: the stemcell's `image_url` cloud property, or the CPI serves the inner image
+  itself over HTTP while CloudStack downloads it (`stemcell_http_bind`/`stemcell_http_host`);
+- volume (B): the CPI runs on a CloudStack VM: volume attached to itself, image written onto it, snapshot,
+  createTemplate (see stemcell_volume);
+- upload (C): getUploadParamsForTemplate and a multipart POST of the inner image.
+auto: A when an image URL or an advertised HTTP host is configured, B when the metadata service names a VM of this
+account, else C.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from typing import Any
+
+from cpi.cloudstack.errors import CloudStackError
+from cpi.methods import lookup
+from cpi.methods.cloud import Cloud
+from cpi.methods.tags import set_tags
+from cpi.networks import Zone
+from cpi.protocol import CloudError
+from cpi.stemcell import ImageInfo, StemcellImageError, inspect_image
+
+log = logging.getLogger("cpi.stemcell")
+
+DIGEST_TAG = "bosh-stemcell-sha256"
+MAX_TEMPLATE_NAME = 32  # what CloudStack accepts in practice (all existing CPIs work around it)
+
+UBUNTU_RELEASES = {
+    "precise": "12.04", "trusty": "14.04", "xenial": "16.04", "bionic": "18.04", "focal": "20.04",
+    "jammy": "22.04", "noble": "24.04",
+}
+HYPERVISORS = {"xen": "XenServer", "xenserver": "XenServer", "kvm": "KVM", "esxi": "VMware", "vmware": "VMware"}
+FORMAT_HYPERVISORS = {"VHD": "XenServer", "QCOW2": "KVM", "RAW": "KVM"}
+
+
+class Stemcell:
+    """Everything the upload modes need to know about the template to make."""
+
+    def __init__(self, cloud: Cloud, image_path: str, props: dict[str, Any], info: ImageInfo, zone: Zone) -> None:
+        self.cloud = cloud
+        self.image_path = image_path
+        self.props = props
+        self.info = info
+        self.zone = zone
+        self.name = ("bosh-" + info.archive_sha256)[:MAX_TEMPLATE_NAME]
+        described = " ".join(str(props[k]) for k in ("name", "version") if props.get(k))
+        self.display_text = described or self.name
+        self.os_type_id = lookup.os_type_id(cloud, os_type_candidates(props, cloud.config.stemcell_os_type))
+        self.hypervisor = hypervisor_for(cloud, props, info, zone)
+
+    def template_params(self) -> dict[str, Any]:
+        """What registerTemplate / getUploadParamsForTemplate / createTemplate share."""
+        return {
+            "name": self.name,
+            "displaytext": self.display_text[:4096],
+            "ostypeid": self.os_type_id,
+            "ispublic": str(self.cloud.config.stemcell_public_visibility).lower(),
+            "isextractable": "true",
+            "passwordenabled": "false",
+            "bits": 64,
+        }
+
+    def wait_ready(self, template_id: str, zone: Zone, operation: str) -> dict[str, Any]:
+        """Poll until the template is ready in `zone`; a status naming an error fails at once."""
+        timeout = self.cloud.config.timeout(operation)
+        deadline = time.monotonic() + timeout
+        delay = 0.1
+        while True:
+            template = self.cloud.client.find_one("listTemplates", templatefilter="self", id=template_id, zoneid=zone.id)
+            if template and template.get("isready"):
+                return template
+            status = str((template or {}).get("status") or "")
+            if re.search(r"error|fail|abandon", status, re.IGNORECASE):
+                raise CloudError(f"template {template_id} for stemcell {self.display_text} failed in zone {zone.name}: {status}")
+            if time.monotonic() + delay > deadline:
+                raise CloudError(f"{operation} timed out after {timeout:.0f}s: template {template_id} not ready "
+                                 f"in zone {zone.name} (status: {status or 'unknown'})", ok_to_retry=True)
+            time.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
+
+
+def os_type_candidates(props: dict[str, Any], configured: str | None) -> list[str]:
+    """OS type descriptions to try, best first: the configured one, the stemcell's Ubuntu release, generic ones."""
+    candidates = [configured] if configured else []
+    text = " ".join(str(props.get(k, "")) for k in ("name", "os_version", "operating_system", "os_distro")).lower()
+    for codename, release in UBUNTU_RELEASES.items():
+        if codename in text:
+            candidates += [f"Ubuntu {release} (64-bit)", f"Ubuntu {release} LTS (64-bit)"]
+            break
+    return candidates + ["Other Ubuntu (64-bit)", "Other Linux (64-bit)", "Other PV (64-bit)"]
+
+
+def hypervisor_for(cloud: Cloud, props: dict[str, Any], info: ImageInfo, zone: Zone) -> str:
+    """The stemcell's declared hypervisor, else the zone's only one, else what the image format implies."""
+    declared = HYPERVISORS.get(str(props.get("hypervisor", "")).lower())
+    if declared:
+        return declared
+    available = [h.get("name") for h in cloud.client.list("listHypervisors", zoneid=zone.id)]
+    if len(available) == 1 and available[0]:
+        return available[0]
+    return FORMAT_HYPERVISORS[info.cloudstack_format]
+
+
+def choose_mode(cloud: Cloud, props: dict[str, Any]) -> str:
+    mode = cloud.config.stemcell_upload
+    if mode != "auto":
+        return mode
+    if props.get("image_url") or cloud.config.stemcell_http_host:
+        return "url"
+    from cpi.methods.stemcell_volume import own_vm
+
+    if own_vm(cloud) is not None:
+        return "volume"
+    return "upload"
+
+
+def _existing(cloud: Cloud, digest: str) -> dict[str, Any] | None:
+    for template in cloud.client.list("listTemplates", templatefilter="self", tags=[{"key": DIGEST_TAG, "value": digest}]):
+        if template.get("isready"):
+            return template
+    return None
+
+
+def _ensure_in_zones(stemcell: Stemcell, template_id: str, zones: list[Zone]) -> None:
+    cloud = stemcell.cloud
+    for zone in zones:
+        if cloud.client.find_one("listTemplates", templatefilter="self", id=template_id, zoneid=zone.id):
+            continue
+        log.info("copying template %s to zone %s", template_id, zone.name)
+        cloud.run("copyTemplate", "copy_template", id=template_id, sourcezoneid=stemcell.zone.id, destzoneid=zone.id)
+        stemcell.wait_ready(template_id, zone, "copy_template")
+
+
+def create_stemcell(cloud: Cloud, image_path: str, cloud_properties: dict[str, Any], env: dict[str, Any] | None) -> str:
+    try:
+        info = inspect_image(image_path)
+    except StemcellImageError as exc:
+        raise CloudError(str(exc)) from None
+    zones = [cloud.zone(name) for name in cloud.config.template_zones] or [cloud.zone()]
+    existing = _existing(cloud, info.archive_sha256)
+    mode = None if existing else choose_mode(cloud, cloud_properties)
+    home = cloud.zone_by_id(existing["zoneid"]) if existing and existing.get("zoneid") else zones[0]
+    if mode == "volume":
+        from cpi.methods.stemcell_volume import own_vm
+
+        vm = own_vm(cloud)
+        if vm is None:
+            raise CloudError("stemcell_upload is volume but the metadata service names no VM of this account "
+                             f"(tried {', '.join(cloud.config.metadata_urls)}); set cloudstack.metadata_url")
+        home = cloud.zone_by_id(vm["zoneid"])
+    stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
+    if existing:
+        log.info("stemcell image %s already is template %s; reusing it", info.archive_sha256[:12], existing["id"])
+        template_id = existing["id"]
+    else:
+        log.info("creating template %s from %s image (%d bytes) by %s", stemcell.name, info.format, info.size, mode)
+        template_id = _make(stemcell, mode or "upload")
+    try:
+        _ensure_in_zones(stemcell, template_id, [z for z in zones if z.id != home.id])
+    except Exception:
+        if not existing:
+            delete_template_quietly(cloud, template_id)
+        raise
+    return template_id
+
+
+def _make(stemcell: Stemcell, mode: str) -> str:
+    cloud = stemcell.cloud
+    if mode == "volume":
+        from cpi.methods.stemcell_volume import create_by_volume_copy as make
+    elif mode == "url":
+        from cpi.methods.stemcell_upload import create_by_url as make
+    else:
+        from cpi.methods.stemcell_upload import create_by_upload as make
+    template_id = make(stemcell)
+    try:
+        tags = {DIGEST_TAG: stemcell.info.archive_sha256}
+        tags.update({f"bosh-stemcell-{k}": stemcell.props[k] for k in ("name", "version") if stemcell.props.get(k)})
+        set_tags(cloud, "Template", template_id, tags)
+    except Exception:
+        delete_template_quietly(cloud, template_id)
+        raise
+    return template_id
+
+
+def delete_template_quietly(cloud: Cloud, template_id: str) -> None:
+    try:
+        cloud.run("deleteTemplate", "delete_template", id=template_id)
+    except Exception as exc:  # the original error matters more
+        log.warning("could not delete template %s after a failure: %s", template_id, exc)
+
+
+def delete_stemcell(cloud: Cloud, stemcell_cid: str) -> None:
+    try:
+        entries = cloud.client.list("listTemplates", templatefilter="self", id=stemcell_cid)  # one per zone
+    except CloudStackError as exc:
+        if not exc.is_not_found:
+            raise
+        entries = []
+    if not entries:
+        log.info("stemcell %s is already gone", stemcell_cid)
+        return
+    cloud.run("deleteTemplate", "delete_template", id=stemcell_cid)
