@@ -59,8 +59,10 @@ def main() -> None:
         mean_ours, mean_cs = statistics.mean(ours), statistics.mean(theirs)
         totals[0] += mean_ours
         totals[1] += mean_cs
-        print(f"{duration:>8.2f} {mean_ours:>18.3f} {polls_ours:>6} {mean_cs:>16.3f} {polls_cs:>6} "
-              f"{mean_cs / mean_ours:>7.1f}x")
+        print(
+            f"{duration:>8.2f} {mean_ours:>18.3f} {polls_ours:>6} {mean_cs:>16.3f} {polls_cs:>6} "
+            f"{mean_cs / mean_ours:>7.1f}x"
+        )
     print(f"{'total':>8} {totals[0]:>18.3f} {'':>6} {totals[1]:>16.3f} {'':>6} {totals[1] / totals[0]:>7.1f}x")
 
 

@@ -34,8 +34,21 @@ log = logging.getLogger("cloudstack")
 
 DEFAULT_RETRIES = 4
 DEFAULT_RETRY_BACKOFF = 0.5
+DEFAULT_POLL = PollSchedule()
+
+# Longest wait honoured from a 429's "retry after N ms".
+MAX_THROTTLE_WAIT = 30.0
 
 Finder = Callable[[], "dict[str, Any] | None"]
+
+
+class _Retryable(Exception):
+    """Internal: this attempt failed in a way that may be retried (``error`` if not)."""
+
+    def __init__(self, error: CloudStackError, wait: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.wait = wait
 
 
 class CloudStackClient(CloudStack):
@@ -56,7 +69,7 @@ class CloudStackClient(CloudStack):
         job_timeout: float = DEFAULT_JOB_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         retry_backoff: float = DEFAULT_RETRY_BACKOFF,
-        poll: PollSchedule = PollSchedule(),
+        poll: PollSchedule = DEFAULT_POLL,
         name: str | None = None,
     ) -> None:
         super().__init__(
@@ -215,31 +228,40 @@ class CloudStackClient(CloudStack):
         waited for. A lookup that fails re-raises the original error: nothing is re-sent
         without proof.
         """
-        for round_ in range(1, rounds + 1):
+        for _ in range(rounds - 1):
             try:
                 return self.run(command, timeout=timeout, operation=operation, **params)[key]
             except OutcomeUnknownError as unknown:
-                if round_ == rounds:
-                    raise
-                try:
-                    found = find()
-                except CloudStackError as lookup_error:
-                    log.debug("%s: lookup after unknown outcome failed: %s", command, lookup_error)
-                    raise unknown from None
-                if found is None:
-                    log.debug("%s: outcome unknown and resource absent; sending again", command)
-                    continue
+                found = self._look_up(command, find, unknown)
+            if found is not None:
                 log.debug("%s: outcome unknown, resource found; not sending again", command)
                 if found.get("jobid") and found.get("jobstatus", 0) == 0:
                     result = self.wait_job(found["jobid"], command=command, operation=operation, timeout=timeout)
                     return result.get(key, found)
                 return found
-        raise AssertionError("unreachable")  # the loop returns or raises
+            log.debug("%s: outcome unknown and resource absent; sending again", command)
+        return self.run(command, timeout=timeout, operation=operation, **params)[key]
+
+    @staticmethod
+    def _look_up(command: str, find: Finder, unknown: OutcomeUnknownError) -> dict[str, Any] | None:
+        """``find()``, or the original unknown-outcome error when the lookup itself fails."""
+        try:
+            return find()
+        except CloudStackError as lookup_error:
+            log.debug("%s: lookup after unknown outcome failed: %s", command, lookup_error)
+            raise unknown from None
 
     # -- cs entry point: client.listZones(...) etc. --------------------------------------------
 
-    def _request(self, command: str, json: bool = True, opcode_name: str = "command",  # type: ignore[override]
-                 fetch_list: bool = False, headers: Any = None, **params: Any) -> Any:
+    def _request(
+        self,
+        command: str,
+        json: bool = True,
+        opcode_name: str = "command",  # type: ignore[override]
+        fetch_list: bool = False,
+        headers: Any = None,
+        **params: Any,
+    ) -> Any:
         fetch_result = params.pop("fetch_result", self.fetch_result)
         if not json or opcode_name != "command" or headers:
             raise TypeError("CloudStackClient supports JSON API commands only")
@@ -255,68 +277,81 @@ class CloudStackClient(CloudStack):
         """One command with retries: any command after 429 or a connection never made; read-only
         commands also after connection loss, timeouts and 5xx. Mutating commands whose outcome
         is unknown raise OutcomeUnknownError instead of being repeated."""
-        read_only = is_read_only(command)
-        shown = loggable_params(params)
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            retry_after: float | None = None
-            t0 = time.monotonic()
             try:
-                response = self._post(command, params, http_timeout or self.timeout)
-            except requests.exceptions.SSLError as exc:
-                raise CloudStackConnectionError(
-                    f"{command}: TLS connection to {self.endpoint} failed ({_reason(exc)}); "
-                    "if the server uses a private CA, pass its CA bundle (ca_bundle / CLOUDSTACK_VERIFY)",
+                body = self._attempt(command, params, http_timeout or self.timeout, attempt)
+            except _Retryable as retryable:
+                if attempt > self.retry:
+                    raise retryable.error from None
+                delay = max(self._retry_delay(attempt), min(retryable.wait or 0.0, MAX_THROTTLE_WAIT))
+                log.debug(
+                    "retrying %s in %.2fs after: %s (retry %d of %d)",
+                    command,
+                    delay,
+                    retryable.error,
+                    attempt,
+                    self.retry,
+                )
+                time.sleep(delay)
+                continue
+            if attempt > 1:
+                log.debug(
+                    "%s succeeded after %d retries, %.3fs in all", command, attempt - 1, time.monotonic() - started
+                )
+            return body
+
+    def _attempt(self, command: str, params: dict[str, Any], timeout: float, attempt: int) -> dict[str, Any]:
+        """Send once; return the body, raise the final error, or raise _Retryable."""
+        read_only = is_read_only(command)
+        shown = loggable_params(params)
+        t0 = time.monotonic()
+        try:
+            response = self._post(command, params, timeout)
+        except requests.exceptions.SSLError as exc:
+            raise CloudStackConnectionError(
+                f"{command}: TLS connection to {self.endpoint} failed ({_reason(exc)}); "
+                "if the server uses a private CA, pass its CA bundle (ca_bundle / CLOUDSTACK_VERIFY)",
+                command=command,
+            ) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            log.debug(
+                "%s %s: %s after %.3fs (attempt %d)", command, shown, _reason(exc), time.monotonic() - t0, attempt
+            )
+            if not (read_only or _never_sent(exc)):
+                raise OutcomeUnknownError(
+                    f"outcome of {command} is unknown: {_reason(exc)} after the request was sent; "
+                    "it was not repeated (look the resource up before sending it again)",
                     command=command,
                 ) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                never_sent = _never_sent(exc)
-                log.debug("%s %s: %s after %.3fs (attempt %d)", command, shown, _reason(exc),
-                          time.monotonic() - t0, attempt)
-                if not (read_only or never_sent):
-                    raise OutcomeUnknownError(
-                        f"outcome of {command} is unknown: {_reason(exc)} after the request was sent; "
-                        "it was not repeated (look the resource up before sending it again)",
-                        command=command,
-                    ) from None
-                error: CloudStackError = CloudStackConnectionError(
+            raise _Retryable(
+                CloudStackConnectionError(
                     f"{command}: cannot reach {self.endpoint}: {_reason(exc)} "
                     f"(after {attempt} attempt{'s' if attempt > 1 else ''})",
                     command=command,
                 )
-            else:
-                status = response.status_code
-                log.debug("%s %s: HTTP %d in %.3fs (attempt %d)", command, shown, status,
-                          time.monotonic() - t0, attempt)
-                if status == 200:
-                    body = self._body(command, response)
-                    if attempt > 1:
-                        log.debug("%s succeeded after %d retries, %.3fs in all", command, attempt - 1,
-                                  time.monotonic() - started)
-                    return body
-                error = self._api_error(command, response)
-                if status == 429:
-                    retry_after = throttle_hint(error.errortext)
-                elif status >= 500 and not read_only:
-                    if _definite_refusal(error):
-                        raise error
-                    raise OutcomeUnknownError(
-                        f"outcome of {command} is unknown: {error}; it was not repeated "
-                        "(look the resource up before sending it again)",
-                        command=command,
-                        errorcode=error.errorcode,
-                        cserrorcode=error.cserrorcode,
-                        errortext=error.errortext,
-                    )
-                elif status < 500:
-                    raise error
-            if attempt > self.retry:
-                raise error
-            delay = max(self._retry_delay(attempt), min(retry_after or 0.0, 30.0))
-            log.debug("retrying %s in %.2fs after: %s (retry %d of %d)", command, delay, error, attempt, self.retry)
-            time.sleep(delay)
+            ) from None
+        status = response.status_code
+        log.debug("%s %s: HTTP %d in %.3fs (attempt %d)", command, shown, status, time.monotonic() - t0, attempt)
+        if status == 200:
+            return self._body(command, response)
+        error = self._api_error(command, response)
+        if status == 429:
+            raise _Retryable(error, wait=throttle_hint(error.errortext))
+        if status < 500 or _definite_refusal(error):
+            raise error
+        if read_only:
+            raise _Retryable(error)
+        raise OutcomeUnknownError(
+            f"outcome of {command} is unknown: {error}; it was not repeated "
+            "(look the resource up before sending it again)",
+            command=command,
+            errorcode=error.errorcode,
+            cserrorcode=error.cserrorcode,
+            errortext=error.errortext,
+        )
 
     def _post(self, command: str, params: dict[str, Any], timeout: float) -> requests.Response:
         """Sign (cs) and POST one request; a fresh signature v3 expiry on every attempt."""

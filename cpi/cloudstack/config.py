@@ -77,9 +77,7 @@ def resolve_settings(
     merged, origin = _merge(sources)
     if not region and not {"endpoint", "api_key", "secret_key"} <= merged.keys():
         default_region = os.environ.get("CLOUDSTACK_REGION", "cloudstack")
-        merged, origin = _merge(
-            [*sources, (f"cloudstack.ini [{default_region}]", _ini_values(None, required=False))]
-        )
+        merged, origin = _merge([*sources, (f"cloudstack.ini [{default_region}]", _ini_values(None, required=False))])
     for name in ("endpoint", "api_key", "secret_key"):
         if not merged.get(name):
             raise CloudStackConfigError(_missing_message(name, region))
@@ -90,9 +88,7 @@ def resolve_settings(
         secret_key=merged["secret_key"],
         verify=_verify_value(merged.get("verify", True), origin.get("verify")),
         timeout=_seconds(merged.get("timeout", DEFAULT_TIMEOUT), "timeout", origin.get("timeout")),
-        job_timeout=_seconds(
-            merged.get("job_timeout", DEFAULT_JOB_TIMEOUT), "job_timeout", origin.get("job_timeout")
-        ),
+        job_timeout=_seconds(merged.get("job_timeout", DEFAULT_JOB_TIMEOUT), "job_timeout", origin.get("job_timeout")),
         region=region,
     )
 
@@ -179,8 +175,7 @@ def _verify_value(value: Any, origin: str | None) -> bool | str:
     path = os.path.expanduser(str(value))
     if not os.path.isfile(path):
         raise CloudStackConfigError(
-            f"TLS verification setting {value!r} (from {origin}) is neither true/false nor an "
-            "existing CA bundle file"
+            f"TLS verification setting {value!r} (from {origin}) is neither true/false nor an existing CA bundle file"
         )
     return path
 

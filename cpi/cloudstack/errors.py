@@ -53,9 +53,7 @@ class CloudStackError(Exception):
     @property
     def is_not_found(self) -> bool:
         """True when CloudStack says an entity the command referenced does not exist."""
-        return self.errorcode == PARAM_ERROR and bool(
-            self.errortext and _NOT_FOUND_TEXT.search(self.errortext)
-        )
+        return self.errorcode == PARAM_ERROR and bool(self.errortext and _NOT_FOUND_TEXT.search(self.errortext))
 
     @property
     def is_throttled(self) -> bool:

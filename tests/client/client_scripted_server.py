@@ -58,8 +58,14 @@ def ok(command: str, inner: dict[str, Any]) -> Reply:
 def api_error(command: str, errorcode: int, errortext: str, cserrorcode: int = 4350) -> Reply:
     return Reply(
         errorcode,
-        {f"{command.lower()}response": {"uuidList": [], "errorcode": errorcode, "cserrorcode": cserrorcode,
-                                        "errortext": errortext}},
+        {
+            f"{command.lower()}response": {
+                "uuidList": [],
+                "errorcode": errorcode,
+                "cserrorcode": cserrorcode,
+                "errortext": errortext,
+            }
+        },
     )
 
 
@@ -144,7 +150,9 @@ class ScriptedCloudStack:
             self.requests.append(request)
             queue = self._script.get(request.command)
             if not queue:
-                return api_error(request.command, 432, "The given command does not exist or it is not available for user", 9999)
+                return api_error(
+                    request.command, 432, "The given command does not exist or it is not available for user", 9999
+                )
             entry = queue.pop(0) if len(queue) > 1 else queue[0]
         return entry(request) if callable(entry) else entry
 
@@ -169,8 +177,9 @@ def _handler_for(server: ScriptedCloudStack) -> type[BaseHTTPRequestHandler]:
             self._handle("GET", urlsplit(self.path).query)
 
         def _handle(self, method: str, raw: str) -> None:
-            request = Recorded(time.monotonic(), method, dict(parse_qsl(raw, keep_blank_values=True)), raw,
-                               dict(self.headers.items()))
+            request = Recorded(
+                time.monotonic(), method, dict(parse_qsl(raw, keep_blank_values=True)), raw, dict(self.headers.items())
+            )
             reply = server._answer(request)
             if reply.delay:
                 time.sleep(reply.delay)
@@ -178,8 +187,11 @@ def _handler_for(server: ScriptedCloudStack) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = reply.body
-            payload = json.dumps(body).encode() if isinstance(body, (dict, list)) else (
-                body.encode() if isinstance(body, str) else (body or b""))
+            payload = (
+                json.dumps(body).encode()
+                if isinstance(body, (dict, list))
+                else (body.encode() if isinstance(body, str) else (body or b""))
+            )
             try:
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)

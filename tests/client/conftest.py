@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from tests.client.client_scripted_server import API_KEY, SECRET_KEY, ScriptedCloudStack
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.policy import PollSchedule
+from tests.client.client_scripted_server import API_KEY, SECRET_KEY, ScriptedCloudStack
+
 
 @pytest.fixture
 def server() -> Iterator[ScriptedCloudStack]:

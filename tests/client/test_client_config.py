@@ -7,7 +7,6 @@ import ipaddress
 import ssl
 
 import pytest
-from tests.client.client_scripted_server import ScriptedCloudStack, ok
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,10 +15,20 @@ from cryptography.x509.oid import NameOID
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.config import resolve_settings
 from cpi.cloudstack.errors import CloudStackConfigError, CloudStackConnectionError
+from tests.client.client_scripted_server import ScriptedCloudStack, ok
 
-ENV_NAMES = ["CLOUDSTACK_ENDPOINT", "CLOUDSTACK_KEY", "CLOUDSTACK_SECRET", "CLOUDSTACK_VERIFY", "CLOUDSTACK_TIMEOUT",
-             "CLOUDSTACK_JOB_TIMEOUT", "CLOUDSTACK_REGION", "CLOUDSTACK_CONFIG", "CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY",
-             "CLOUDSTACK_OVERRIDES"]
+ENV_NAMES = [
+    "CLOUDSTACK_ENDPOINT",
+    "CLOUDSTACK_KEY",
+    "CLOUDSTACK_SECRET",
+    "CLOUDSTACK_VERIFY",
+    "CLOUDSTACK_TIMEOUT",
+    "CLOUDSTACK_JOB_TIMEOUT",
+    "CLOUDSTACK_REGION",
+    "CLOUDSTACK_CONFIG",
+    "CLOUDSTACK_DANGEROUS_NO_TLS_VERIFY",
+    "CLOUDSTACK_OVERRIDES",
+]
 INI = """\
 [cloudstack]
 endpoint = https://ini.example/client/api
@@ -71,7 +80,11 @@ def test_a_missing_secret_names_every_place_to_set_it(clean_env, monkeypatch):
 def test_ini_default_region_is_read_like_cs(ini):
     settings = resolve_settings()
     assert (settings.endpoint, settings.api_key, settings.secret_key, settings.timeout) == (
-        "https://ini.example/client/api", "ini-key", "ini-secret", 30.0)
+        "https://ini.example/client/api",
+        "ini-key",
+        "ini-secret",
+        30.0,
+    )
     assert settings.verify is True
 
 
@@ -82,13 +95,20 @@ def test_env_beats_ini_and_explicit_beats_env(ini, monkeypatch):
     assert (resolve_settings().endpoint, resolve_settings().api_key) == ("http://env.example/client/api", "env-key")
     settings = resolve_settings(api_key="arg-key", secret_key="arg-secret")
     assert (settings.endpoint, settings.api_key, settings.secret_key) == (
-        "http://env.example/client/api", "arg-key", "arg-secret")
+        "http://env.example/client/api",
+        "arg-key",
+        "arg-secret",
+    )
 
 
 def test_an_explicit_region_beats_the_environment(ini, monkeypatch):
     monkeypatch.setenv("CLOUDSTACK_ENDPOINT", "http://env.example/client/api")
     settings = resolve_settings(region="lab")
-    assert (settings.endpoint, settings.api_key, settings.verify) == ("https://lab.example/client/api", "lab-key", False)
+    assert (settings.endpoint, settings.api_key, settings.verify) == (
+        "https://lab.example/client/api",
+        "lab-key",
+        False,
+    )
 
 
 def test_cloudstack_region_and_config_env_vars_pick_the_file_and_section(clean_env, monkeypatch):
@@ -106,9 +126,11 @@ def test_an_unknown_region_is_named(ini):
 
 @pytest.mark.parametrize(
     ("env", "match"),
-    [({"CLOUDSTACK_ENDPOINT": "cloud.example"}, r"endpoint 'cloud.example' \(from environment\) is not an http"),
-     ({"CLOUDSTACK_TIMEOUT": "soon"}, r"timeout 'soon' \(from environment\) must be a positive number"),
-     ({"CLOUDSTACK_VERIFY": "/no/such/ca.pem"}, r"neither true/false nor an existing CA bundle")],
+    [
+        ({"CLOUDSTACK_ENDPOINT": "cloud.example"}, r"endpoint 'cloud.example' \(from environment\) is not an http"),
+        ({"CLOUDSTACK_TIMEOUT": "soon"}, r"timeout 'soon' \(from environment\) must be a positive number"),
+        ({"CLOUDSTACK_VERIFY": "/no/such/ca.pem"}, r"neither true/false nor an existing CA bundle"),
+    ],
 )
 def test_bad_values_name_their_source(clean_env, monkeypatch, env, match):
     base = {"CLOUDSTACK_ENDPOINT": "http://x.example/client/api", "CLOUDSTACK_KEY": "k", "CLOUDSTACK_SECRET": "s"}
@@ -133,8 +155,12 @@ def _self_signed(tmp_path):
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cloudstack test CA")])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -142,8 +168,9 @@ def _self_signed(tmp_path):
     )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_path.chmod(0o600)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_path, key_path)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from itertools import pairwise
 
 import pytest
-from tests.client.client_scripted_server import TimedJobs, api_error, job_status, ok
 
 from cpi.cloudstack.errors import JobFailedError, JobTimeoutError
 from cpi.cloudstack.policy import PollSchedule
+from tests.client.client_scripted_server import TimedJobs, api_error, job_status, ok
 
 VM = {"id": "vm-1", "state": "Running"}
 
@@ -22,7 +23,7 @@ def test_default_schedule_polls_first_within_a_quarter_second_then_backs_off_to_
     delays = PollSchedule().delays()
     first = [next(delays) for _ in range(20)]
     assert first[0] <= 0.25
-    assert all(b >= a for a, b in zip(first, first[1:]))
+    assert all(b >= a for a, b in pairwise(first))
     assert first[-1] == 5.0 and max(first) == 5.0
 
 
@@ -35,7 +36,7 @@ def test_polls_start_fast_and_grow_to_the_cap(server, make_client):
     assert client.run("deployVirtualMachine", zoneid="z") == {"virtualmachine": VM}
     waited = time.monotonic() - started
     times = _poll_times(server)
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     assert times[0] < 0.25
     assert gaps[0] < gaps[2]  # growing
     assert max(gaps) < 0.4 + 0.15  # capped
@@ -54,13 +55,25 @@ def test_a_quick_job_is_seen_done_at_the_first_poll_with_default_schedule(server
 
 def test_a_failed_job_raises_with_its_errorcode_and_text(server, make_client):
     server.script("deployVirtualMachine", ok("deployVirtualMachine", {"jobid": "job-1", "id": "vm-1"}))
-    server.script("queryAsyncJobResult", job_status(0), job_status(
-        2, {"errorcode": 533, "cserrorcode": 4325, "errortext": "Unable to create a deployment for VM"}, resultcode=530))
+    server.script(
+        "queryAsyncJobResult",
+        job_status(0),
+        job_status(
+            2,
+            {"errorcode": 533, "cserrorcode": 4325, "errortext": "Unable to create a deployment for VM"},
+            resultcode=530,
+        ),
+    )
     with pytest.raises(JobFailedError) as caught:
         make_client().run("deployVirtualMachine", operation="create VM bosh-1")
     error = caught.value
     assert (error.errorcode, error.cserrorcode, error.errortext, error.jobid, error.command) == (
-        533, 4325, "Unable to create a deployment for VM", "job-1", "deployVirtualMachine")
+        533,
+        4325,
+        "Unable to create a deployment for VM",
+        "job-1",
+        "deployVirtualMachine",
+    )
     assert "create VM bosh-1 failed" in str(error) and "Unable to create a deployment" in str(error)
 
 
@@ -77,10 +90,13 @@ def test_a_job_that_never_ends_times_out_naming_the_operation(server, make_clien
 
 def test_transient_polling_trouble_does_not_end_the_wait(server, make_client):
     server.script("createSnapshot", ok("createSnapshot", {"jobid": "job-1", "id": "s"}))
-    server.script("queryAsyncJobResult", job_status(0),
-                  api_error("queryAsyncJobResult", 530, "db down", 9999),
-                  api_error("queryAsyncJobResult", 530, "db down", 9999),
-                  job_status(1, {"snapshot": {"id": "s"}}))
+    server.script(
+        "queryAsyncJobResult",
+        job_status(0),
+        api_error("queryAsyncJobResult", 530, "db down", 9999),
+        api_error("queryAsyncJobResult", 530, "db down", 9999),
+        job_status(1, {"snapshot": {"id": "s"}}),
+    )
     assert make_client(retries=1).run("createSnapshot", volumeid="v") == {"snapshot": {"id": "s"}}
     assert len(server.calls("createSnapshot")) == 1
 

@@ -7,10 +7,10 @@ import logging
 import re
 
 import pytest
-from tests.client.client_scripted_server import API_KEY, SECRET_KEY, Reply, api_error, job_status, ok
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.errors import CloudStackError, OutcomeUnknownError
+from tests.client.client_scripted_server import API_KEY, SECRET_KEY, Reply, api_error, job_status, ok
 
 USERDATA = "c2VjcmV0LWFnZW50LXNldHRpbmdz" * 40
 
@@ -21,8 +21,11 @@ def _leaks(text: str, signatures: list[str]) -> list[str]:
 
 
 def test_logs_errors_and_reprs_hold_no_secret(server, make_client, caplog):
-    server.script("deployVirtualMachine", api_error("deployVirtualMachine", 429, "slow down", 9999),
-                  ok("deployVirtualMachine", {"jobid": "j", "id": "vm"}))
+    server.script(
+        "deployVirtualMachine",
+        api_error("deployVirtualMachine", 429, "slow down", 9999),
+        ok("deployVirtualMachine", {"jobid": "j", "id": "vm"}),
+    )
     server.script("queryAsyncJobResult", job_status(1, {"virtualmachine": {"id": "vm"}}))
     server.script("createUser", api_error("createUser", 431, "Invalid parameter: username taken"))
     server.script("createVolume", Reply(drop=True))
@@ -30,7 +33,10 @@ def test_logs_errors_and_reprs_hold_no_secret(server, make_client, caplog):
     errors: list[Exception] = []
     with caplog.at_level(logging.DEBUG, logger="cloudstack"):
         client.run("deployVirtualMachine", zoneid="z-1", userdata=USERDATA, name="bosh-1")
-        for command, params in [("createUser", {"username": "u", "password": "hunter2"}), ("createVolume", {"name": "d"})]:
+        for command, params in [
+            ("createUser", {"username": "u", "password": "hunter2"}),
+            ("createVolume", {"name": "d"}),
+        ]:
             with pytest.raises(CloudStackError) as caught:
                 client.call(command, **params)
             errors.append(caught.value)
@@ -44,8 +50,11 @@ def test_logs_errors_and_reprs_hold_no_secret(server, make_client, caplog):
 
 
 def test_debug_log_shows_command_params_status_duration_and_retries(server, make_client, caplog):
-    server.script("deployVirtualMachine", api_error("deployVirtualMachine", 429, "slow down", 9999),
-                  ok("deployVirtualMachine", {"jobid": "j", "id": "vm"}))
+    server.script(
+        "deployVirtualMachine",
+        api_error("deployVirtualMachine", 429, "slow down", 9999),
+        ok("deployVirtualMachine", {"jobid": "j", "id": "vm"}),
+    )
     with caplog.at_level(logging.DEBUG, logger="cloudstack"):
         make_client().call("deployVirtualMachine", zoneid="z-1", userdata=USERDATA, name="bosh-1")
     lines = [r.getMessage() for r in caplog.records if r.name == "cloudstack"]

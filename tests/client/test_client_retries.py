@@ -6,11 +6,11 @@ from __future__ import annotations
 import socket
 
 import pytest
-from tests.client.client_scripted_server import Reply, api_error, ok
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.errors import CloudStackConnectionError, CloudStackError, OutcomeUnknownError
 from cpi.cloudstack.policy import is_read_only
+from tests.client.client_scripted_server import Reply, api_error, ok
 
 THROTTLED = "The given user has reached his/her account api limit, please retry after [150] ms."
 ZONES = {"count": 1, "zone": [{"id": "z-1"}]}
@@ -19,10 +19,19 @@ GATEWAY_ERROR = Reply(502, "<html>Bad Gateway</html>", content_type="text/html")
 
 @pytest.mark.parametrize(
     ("command", "read_only"),
-    [("listZones", True), ("queryAsyncJobResult", True), ("getVirtualMachineUserData", True),
-     ("isAccountAllowedToCreateOfferingsWithTags", True), ("findHostsForMigration", True),
-     ("getUploadParamsForTemplate", False), ("getDiagnosticsData", False), ("issueCertificate", False),
-     ("deployVirtualMachine", False), ("createTags", False), ("registerTemplate", False)],
+    [
+        ("listZones", True),
+        ("queryAsyncJobResult", True),
+        ("getVirtualMachineUserData", True),
+        ("isAccountAllowedToCreateOfferingsWithTags", True),
+        ("findHostsForMigration", True),
+        ("getUploadParamsForTemplate", False),
+        ("getDiagnosticsData", False),
+        ("issueCertificate", False),
+        ("deployVirtualMachine", False),
+        ("createTags", False),
+        ("registerTemplate", False),
+    ],
 )
 def test_read_only_commands(command, read_only):
     assert is_read_only(command) is read_only
@@ -44,7 +53,9 @@ def test_throttling_that_never_ends_surfaces_as_a_429_error(server, make_client)
     assert len(server.calls()) == 3
 
 
-@pytest.mark.parametrize("failure", [GATEWAY_ERROR, api_error("listZones", 530, "Internal error executing command", 9999)])
+@pytest.mark.parametrize(
+    "failure", [GATEWAY_ERROR, api_error("listZones", 530, "Internal error executing command", 9999)]
+)
 def test_5xx_on_a_read_is_retried_with_growing_backoff(server, make_client, failure):
     server.script("listZones", failure, failure, ok("listZones", ZONES))
     assert make_client(retry_backoff=0.05).call("listZones") == ZONES
@@ -53,7 +64,9 @@ def test_5xx_on_a_read_is_retried_with_growing_backoff(server, make_client, fail
     assert times[1] - times[0] >= 0.05 and times[2] - times[1] >= 0.1
 
 
-@pytest.mark.parametrize("failure", [GATEWAY_ERROR, api_error("deployVirtualMachine", 530, "Internal error executing command", 9999)])
+@pytest.mark.parametrize(
+    "failure", [GATEWAY_ERROR, api_error("deployVirtualMachine", 530, "Internal error executing command", 9999)]
+)
 def test_5xx_of_unknown_meaning_on_a_mutation_is_never_repeated(server, make_client, failure):
     server.script("deployVirtualMachine", failure, ok("deployVirtualMachine", {"jobid": "j"}))
     with pytest.raises(OutcomeUnknownError, match="outcome of deployVirtualMachine is unknown") as caught:
@@ -126,8 +139,11 @@ def test_create_or_find_returns_the_found_resource_without_sending_again(server,
 
 
 def test_create_or_find_sends_again_only_when_the_lookup_proves_absence(server, make_client):
-    server.script("createSecurityGroup", GATEWAY_ERROR,
-                  ok("createSecurityGroup", {"securitygroup": {"id": "sg-2", "name": "bosh"}}))
+    server.script(
+        "createSecurityGroup",
+        GATEWAY_ERROR,
+        ok("createSecurityGroup", {"securitygroup": {"id": "sg-2", "name": "bosh"}}),
+    )
     find, lookups = _find(None)
     group = make_client().create_or_find("createSecurityGroup", key="securitygroup", find=find, name="bosh")
     assert group == {"id": "sg-2", "name": "bosh"}
@@ -144,10 +160,19 @@ def test_create_or_find_never_sends_again_when_the_lookup_fails(server, make_cli
 
 def test_create_or_find_waits_for_the_job_of_a_resource_found_in_flight(server, make_client):
     server.script("deployVirtualMachine", Reply(drop=True))
-    server.script("queryAsyncJobResult",
-                  ok("queryAsyncJobResult", {"jobid": "j-7", "jobstatus": 0}),
-                  ok("queryAsyncJobResult", {"jobid": "j-7", "jobstatus": 1, "jobresultcode": 0,
-                                             "jobresult": {"virtualmachine": {"id": "vm-7", "state": "Running"}}}))
+    server.script(
+        "queryAsyncJobResult",
+        ok("queryAsyncJobResult", {"jobid": "j-7", "jobstatus": 0}),
+        ok(
+            "queryAsyncJobResult",
+            {
+                "jobid": "j-7",
+                "jobstatus": 1,
+                "jobresultcode": 0,
+                "jobresult": {"virtualmachine": {"id": "vm-7", "state": "Running"}},
+            },
+        ),
+    )
     find, _ = _find({"id": "vm-7", "state": "Starting", "jobid": "j-7", "jobstatus": 0})
     vm = make_client().create_or_find("deployVirtualMachine", key="virtualmachine", find=find, name="vm-7")
     assert vm == {"id": "vm-7", "state": "Running"}
@@ -160,3 +185,11 @@ def test_a_503_envelope_on_a_mutation_leaves_the_outcome_unknown(server, make_cl
     with pytest.raises(OutcomeUnknownError):
         make_client().call("createTags", resourceids="a")
     assert len(server.calls()) == 1
+
+
+def test_create_or_find_gives_up_after_its_rounds_with_the_unknown_outcome(server, make_client):
+    server.script("createSecurityGroup", Reply(drop=True))
+    find, lookups = _find(None)
+    with pytest.raises(OutcomeUnknownError):
+        make_client().create_or_find("createSecurityGroup", key="securitygroup", find=find, rounds=3, name="bosh")
+    assert len(lookups) == 2 and len(server.calls("createSecurityGroup")) == 3

@@ -33,8 +33,9 @@ def test_an_async_call_is_waited_to_completion(client):
     zone = client.find_one("listZones", name="Sim-Basic")
     key = f"client-test-{uuid.uuid4().hex[:8]}"
     tags = [{"key": key, "value": "yes"}]
-    assert client.run("createTags", resourceids=[zone["id"]], resourcetype="Zone", tags=tags,
-                      operation="tag zone") == {"success": True}
+    assert client.run("createTags", resourceids=[zone["id"]], resourcetype="Zone", tags=tags, operation="tag zone") == {
+        "success": True
+    }
     assert [t["value"] for t in client.list("listTags", key=key)] == ["yes"]
     client.run("deleteTags", resourceids=[zone["id"]], resourcetype="Zone", tags=tags)
     assert client.list("listTags", key=key) == []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.client.client_scripted_server import API_KEY, SECRET_KEY, Reply, api_error, ok, signature_ok
 
 from cpi.cloudstack.errors import CloudStackError
+from tests.client.client_scripted_server import API_KEY, SECRET_KEY, Reply, api_error, ok, signature_ok
 
 ZONE = {"id": "z-1", "name": "zone1", "networktype": "Basic"}
 
@@ -29,7 +29,9 @@ def test_every_call_is_a_signed_post_with_a_form_body(server, make_client):
 
 
 def test_cs_style_attribute_calls_use_the_same_machinery(server, make_client):
-    server.script("listZones", api_error("listZones", 530, "db hiccup", 9999), ok("listZones", {"count": 1, "zone": [ZONE]}))
+    server.script(
+        "listZones", api_error("listZones", 530, "db hiccup", 9999), ok("listZones", {"count": 1, "zone": [ZONE]})
+    )
     client = make_client()
     assert client.listZones(fetch_list=True) == [ZONE]
     assert [r.method for r in server.calls()] == ["POST", "POST"]
@@ -54,16 +56,26 @@ def test_empty_list_answer_is_an_empty_list(server, make_client):
 
 
 def test_find_one_matches_names_exactly_and_treats_unknown_ids_as_absent(server, make_client):
-    server.script("listVirtualMachines", ok("listVirtualMachines", {"count": 2, "virtualmachine": [
-        {"id": "a", "name": "bosh-1"}, {"id": "b", "name": "bosh-10"}]}))
+    server.script(
+        "listVirtualMachines",
+        ok(
+            "listVirtualMachines",
+            {"count": 2, "virtualmachine": [{"id": "a", "name": "bosh-1"}, {"id": "b", "name": "bosh-10"}]},
+        ),
+    )
     client = make_client()
     assert client.find_one("listVirtualMachines", name="bosh-1") == {"id": "a", "name": "bosh-1"}
     assert client.find_one("listVirtualMachines", name="bosh") is None
-    server.script("listVolumes", api_error(
-        "listVolumes", 431,
-        "Unable to execute API command listvolumes due to invalid value. Invalid parameter id value=nope due to "
-        "incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the "
-        "field in api cmd class."))
+    server.script(
+        "listVolumes",
+        api_error(
+            "listVolumes",
+            431,
+            "Unable to execute API command listvolumes due to invalid value. Invalid parameter id value=nope due to "
+            "incorrect long value format, or entity does not exist or due to incorrect parameter annotation for the "
+            "field in api cmd class.",
+        ),
+    )
     assert client.get_by_id("listVolumes", "nope") is None
 
 
@@ -76,9 +88,12 @@ def test_find_one_refuses_ambiguous_matches(server, make_client):
 @pytest.mark.parametrize(
     ("errortext", "not_found"),
     [
-        ("Unable to execute API command destroyvirtualmachine due to invalid value. Invalid parameter id "
-         "value=3f1e due to incorrect long value format, or entity does not exist or due to incorrect parameter "
-         "annotation for the field in api cmd class.", True),
+        (
+            "Unable to execute API command destroyvirtualmachine due to invalid value. Invalid parameter id "
+            "value=3f1e due to incorrect long value format, or entity does not exist or due to incorrect parameter "
+            "annotation for the field in api cmd class.",
+            True,
+        ),
         ("Unable to find virtual machine with id 42", True),
         ("Unable to find volume with ID: 7", True),
         ("Unable to find resource by id 9 and type UserVm", True),
@@ -93,7 +108,11 @@ def test_typed_api_errors_and_not_found(server, make_client, errortext, not_foun
         make_client().call("destroyVirtualMachine", id="3f1e")
     error = caught.value
     assert (error.command, error.errorcode, error.cserrorcode, error.errortext) == (
-        "destroyVirtualMachine", 431, 4350, errortext)
+        "destroyVirtualMachine",
+        431,
+        4350,
+        errortext,
+    )
     assert error.is_not_found is not_found
     assert errortext in str(error)
     assert len(server.calls()) == 1  # a 4xx is an answer, never retried
@@ -107,7 +126,9 @@ def test_unable_to_find_is_not_not_found_outside_param_errors(server, make_clien
 
 
 def test_bad_credentials_say_so(server, make_client):
-    server.script("listZones", api_error("listZones", 401, "unable to verify user credentials and/or request signature", 9999))
+    server.script(
+        "listZones", api_error("listZones", 401, "unable to verify user credentials and/or request signature", 9999)
+    )
     with pytest.raises(CloudStackError, match="check the API key and secret key") as caught:
         make_client().call("listZones")
     assert caught.value.errorcode == 401
