@@ -1,13 +1,12 @@
 """Guest device names and BOSH disk hints from CloudStack volume device ids.
 
 CloudStack numbers a VM's volumes with `deviceid`: 0 is ROOT, 3 is reserved for the CD-ROM, data disks take
-1, 2, 4, 5, ... How the guest names them depends on the hypervisor:
-- XenServer honours the slot: deviceid N is `/dev/xvd<a+N>` (the Ruby/Java/Go CPIs on Xen all use this);
-- KVM attaches virtio disks and the guest names them in order, so the CD-ROM slot leaves no gap: deviceid 4 is the
-  fourth virtio disk, `/dev/vdd` (the 2014 KVM CPI's "deviceid > 3 minus 1" rule). The hint also carries `id`, the
-  volume uuid without dashes: CloudStack sets it as the virtio serial and bosh-agent's virtio resolver looks for
-  `/dev/disk/by-id/*<first 20 chars>` before falling back to the path;
-- VMware puts data disks on SCSI, where Linux names disks in order too: `/dev/sd<letter>` with the same gap rule.
+1, 2, 4, 5, ... The device is named after the slot, `<prefix><'a' + deviceid>` (deviceid 4 -> vde, vdd unused):
+XenServer honours the slot (`/dev/xvdX`, what the Ruby/Java/Go CPIs on Xen use); for KVM (`/dev/vdX`, virtio) the
+slot is libvirt's target name (cloudstack-api.md §10) and VMware (`/dev/sdX`) follows the same numbering.
+Guests may name hot-plugged disks in order instead, so the KVM hint also carries `id`, the volume uuid without
+dashes: CloudStack sets it as the virtio serial and bosh-agent's virtio resolver looks for
+`/dev/disk/by-id/*<first 20 chars>` before it falls back to the path.
 """
 from __future__ import annotations
 
@@ -33,13 +32,9 @@ def _family(hypervisor: str | None) -> str:
 def device_path(hypervisor: str | None, device_id: int) -> str:
     if device_id < 0 or device_id == CDROM_DEVICE_ID:
         raise CloudError(f"CloudStack device id {device_id} cannot be a disk")
-    family = _family(hypervisor)
-    index = device_id
-    if family != "xenserver" and device_id > CDROM_DEVICE_ID:
-        index -= 1
-    if index >= 26:
+    if device_id >= 26:
         raise CloudError(f"too many disks: no device name for CloudStack device id {device_id}")
-    return _PREFIX[family] + chr(ord("a") + index)
+    return _PREFIX[_family(hypervisor)] + chr(ord("a") + device_id)
 
 
 def system_disk(hypervisor: str | None) -> str:

@@ -58,9 +58,9 @@ def test_disk_network_and_resources_properties() -> None:
 
 
 @pytest.mark.parametrize("hypervisor, device_id, path", [
-    ("KVM", 0, "/dev/vda"), ("KVM", 1, "/dev/vdb"), ("KVM", 2, "/dev/vdc"), ("KVM", 4, "/dev/vdd"),
-    ("KVM", 5, "/dev/vde"), ("XenServer", 1, "/dev/xvdb"), ("XenServer", 4, "/dev/xvde"),
-    ("VMware", 2, "/dev/sdc"), ("VMware", 4, "/dev/sdd"), ("Simulator", 1, "/dev/vdb"),
+    ("KVM", 0, "/dev/vda"), ("KVM", 1, "/dev/vdb"), ("KVM", 2, "/dev/vdc"), ("KVM", 4, "/dev/vde"),
+    ("KVM", 5, "/dev/vdf"), ("XenServer", 1, "/dev/xvdb"), ("XenServer", 4, "/dev/xvde"),
+    ("VMware", 2, "/dev/sdc"), ("VMware", 4, "/dev/sde"), ("Simulator", 1, "/dev/vdb"),
 ])
 def test_device_paths(hypervisor: str, device_id: int, path: str) -> None:
     assert devices.device_path(hypervisor, device_id) == path
