@@ -130,9 +130,13 @@ class _MultipartBody(io.RawIOBase):
             io.BytesIO(f"\r\n--{self.boundary}--\r\n".encode()),
         ]
         self._length = len(self._parts[0].getvalue()) + image.size + len(self._parts[2].getvalue())
+        self._sent = 0
 
     def __len__(self) -> int:
         return self._length
+
+    def tell(self) -> int:  # requests derives Content-Length from len() - tell()
+        return self._sent
 
     def readable(self) -> bool:
         return True
@@ -142,6 +146,7 @@ class _MultipartBody(io.RawIOBase):
         while self._parts:
             n = self._parts[0].readinto(view)
             if n:
+                self._sent += n
                 return n
             self._parts.pop(0)
         return 0
