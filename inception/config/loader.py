@@ -294,6 +294,8 @@ def _fill_defaults(node: Any, schema: dict[str, Any]) -> Any:
         for key, sub in props.items():
             if key not in node and "default" in sub:
                 node[key] = copy.deepcopy(sub["default"])
+            elif key not in node and _optional_section(sub):
+                node[key] = {}  # so the defaults inside an absent optional section are filled too
             if key in node:
                 node[key] = _fill_defaults(node[key], sub)
         extra = schema.get("additionalProperties")
@@ -304,6 +306,14 @@ def _fill_defaults(node: Any, schema: dict[str, Any]) -> Any:
     elif isinstance(node, list) and isinstance(schema.get("items"), dict):
         return [_fill_defaults(item, schema["items"]) for item in node]
     return node
+
+
+def _optional_section(schema: dict[str, Any]) -> bool:
+    """An object without required keys whose properties carry defaults (e.g. director.ntp)."""
+    schema = {**_resolve(schema), **schema} if "$ref" in schema else schema
+    props = _properties(schema)
+    return (schema.get("type") == "object" and not schema.get("required") and bool(props)
+            and any("default" in sub or _optional_section(sub) for sub in props.values()))
 
 
 # --- cross-field rules ---------------------------------------------------------------------------
@@ -354,9 +364,28 @@ def check_semantics(config: ProjectConfig) -> Iterator[Problem]:
     cf = config.get("cf") or {}
     if cf.get("network") and cf["network"] not in names:
         yield Problem("cf.network", f"no network named {cf['network']!r}", "use the name of an entry of networks: " + ", ".join(sorted(names)))
+    full = config.get("full_bosh") or {}
+    if zone_type == "basic" and full.get("public_ip"):
+        yield Problem("full_bosh.public_ip", "a basic zone has no public IPs (no vip networks)", "remove full_bosh.public_ip")
+    if full.get("ip") and config.networks and not any(p.key.startswith("director.network") for p in _check_director(config)):
+        net = config.director_network
+        if config.network_type(net) == "dynamic":
+            yield Problem("full_bosh.ip", f"network {net['name']!r} is dynamic (DHCP); it cannot take a static IP",
+                          "remove full_bosh.ip or use a manual network")
+        elif _subnet(net) is not None and ipaddress.IPv4Address(full["ip"]) not in _subnet(net):
+            yield Problem("full_bosh.ip", f"{full['ip']} is outside {net['name']}'s cidr {net['cidr']}", "pick an address inside it")
+        elif full["ip"] == config.director.get("ip"):
+            yield Problem("full_bosh.ip", "is the Micro BOSH director's IP", "pick another address")
     if zone_type == "basic" and cf.get("router_public_ips"):
         yield Problem("cf.router_public_ips", "a basic zone has no public IPs to put in front of the routers",
                       "remove cf.router_public_ips (routers are reached on their guest IPs)")
+
+
+def _subnet(net: dict[str, Any]) -> ipaddress.IPv4Network | None:
+    try:
+        return ipaddress.IPv4Network(net["cidr"]) if "cidr" in net else None
+    except ValueError:
+        return None  # reported by _check_network
 
 
 def _check_network(config: ProjectConfig, i: int, net: dict[str, Any], names: set[str]) -> Iterator[Problem]:

@@ -86,7 +86,7 @@ def dump_yaml(data: Any) -> str:
 def write_file(path: str | os.PathLike[str], text: str, *, private: bool = False) -> None:
     """Write atomically (temp file + rename). `private` makes the file 0600 before any byte is written."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         os.fchmod(fd, 0o600 if private else 0o644)

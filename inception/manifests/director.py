@@ -1,0 +1,202 @@
+"""BOSH director manifests: `micro` (bosh create-env) and `bosh` (a full BOSH deployed by Micro BOSH).
+
+Both run the same jobs on one VM (nats, postgres, blobstore, director, health_monitor and this project's
+`cloudstack_cpi`), following bosh-deployment's bosh.yml property layout; secrets are ((variables))
+defined in the manifest's `variables:` section and generated into the vars store.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from inception.config.loader import ProjectConfig
+from inception.manifests.common import (
+    AGENT_CACHE,
+    CPI_JOB,
+    CPI_RELEASE,
+    bosh_network,
+    cpi_properties,
+    release_entry,
+    stemcell_ref,
+    stemcell_source,
+    vm_cloud_properties,
+    vm_offering,
+)
+
+PUBLIC_NETWORK = "public"
+
+
+def _address(ip: str | None, var: str) -> str:
+    """The director's reachable address: its static IP, or a variable when the network is dynamic."""
+    return ip if ip else f"(({var}))"
+
+
+def _variables(address: str, public_ip: str | None) -> list[dict[str, Any]]:
+    names = [address, *([public_ip] if public_ip else [])]
+    passwords = ["admin_password", "blobstore_director_password", "blobstore_agent_password", "hm_password",
+                 "mbus_bootstrap_password", "nats_password", "postgres_password"]
+    certs = [
+        ("default_ca", {"common_name": "ca", "is_ca": True}),
+        ("mbus_bootstrap_ssl", {"ca": "default_ca", "common_name": address, "alternative_names": names}),
+        ("director_ssl", {"ca": "default_ca", "common_name": address, "alternative_names": names}),
+        ("nats_ca", {"common_name": "default.nats-ca.bosh-internal", "is_ca": True}),
+        ("nats_server_tls", {"ca": "nats_ca", "common_name": "default.nats.bosh-internal",
+                             "alternative_names": [address], "extended_key_usage": ["server_auth"]}),
+        ("nats_clients_director_tls", {"ca": "nats_ca", "common_name": "default.director.bosh-internal",
+                                       "extended_key_usage": ["client_auth"]}),
+        ("nats_clients_health_monitor_tls", {"ca": "nats_ca", "common_name": "default.hm.bosh-internal",
+                                             "extended_key_usage": ["client_auth"]}),
+        ("blobstore_ca", {"common_name": "default.blobstore-ca.bosh-internal", "is_ca": True}),
+        ("blobstore_server_tls", {"ca": "blobstore_ca", "common_name": address, "alternative_names": [address]}),
+    ]
+    return ([{"name": n, "type": "password"} for n in passwords]
+            + [{"name": n, "type": "certificate", "options": o} for n, o in certs])
+
+
+def _director_properties(config: ProjectConfig, name: str, address: str) -> dict[str, Any]:
+    ntp = list(config.director["ntp"])
+    db = {"listen_address": "127.0.0.1", "host": "127.0.0.1", "user": "postgres", "password": "((postgres_password))",
+          "database": "bosh", "adapter": "postgres"}
+    return {
+        "agent": {
+            "mbus": f"nats://{address}:4222",
+            "ntp": ntp,
+            "env": {"bosh": {"blobstores": [{"provider": "dav", "options": {
+                "endpoint": f"https://{address}:25250", "user": "agent", "password": "((blobstore_agent_password))",
+                "tls": {"cert": {"ca": "((blobstore_ca.certificate))"}}}}]}},
+        },
+        "nats": {
+            "address": address, "user": "nats", "password": "((nats_password))",
+            "tls": {
+                "ca": "((nats_server_tls.ca))",
+                "client_ca": {"certificate": "((nats_ca.certificate))", "private_key": "((nats_ca.private_key))"},
+                "server": {"certificate": "((nats_server_tls.certificate))", "private_key": "((nats_server_tls.private_key))"},
+                "director": {"certificate": "((nats_clients_director_tls.certificate))",
+                             "private_key": "((nats_clients_director_tls.private_key))"},
+                "health_monitor": {"certificate": "((nats_clients_health_monitor_tls.certificate))",
+                                   "private_key": "((nats_clients_health_monitor_tls.private_key))"},
+            },
+        },
+        "postgres": dict(db),
+        "blobstore": {
+            "address": address, "port": 25250, "provider": "dav",
+            "director": {"user": "director", "password": "((blobstore_director_password))"},
+            "agent": {"user": "agent", "password": "((blobstore_agent_password))"},
+            "tls": {"cert": {"ca": "((blobstore_ca.certificate))", "certificate": "((blobstore_server_tls.certificate))",
+                             "private_key": "((blobstore_server_tls.private_key))"}},
+        },
+        "director": {
+            "address": "127.0.0.1", "name": name, "db": dict(db), "cpi_job": CPI_JOB, "workers": 4,
+            "enable_dedicated_status_worker": True, "enable_post_deploy": True, "generate_vm_passwords": True,
+            "flush_arp": True, "local_dns": {"enabled": True},
+            "ssl": {"cert": "((director_ssl.certificate))", "key": "((director_ssl.private_key))"},
+            "user_management": {"provider": "local", "local": {"users": [
+                {"name": "admin", "password": "((admin_password))"}, {"name": "hm", "password": "((hm_password))"}]}},
+        },
+        "hm": {"director_account": {"user": "hm", "password": "((hm_password))", "ca_cert": "((director_ssl.ca))"},
+               "resurrector_enabled": True},
+        "ntp": ntp,
+        "cloudstack": cpi_properties(config),
+    }
+
+
+def _jobs(config: ProjectConfig) -> list[dict[str, str]]:
+    jobs = [{"name": "bpm", "release": "bpm"}] if (config.get("releases") or {}).get("bpm") else []
+    jobs += [{"name": j, "release": "bosh"} for j in ("nats", "postgres", "blobstore", "director", "health_monitor")]
+    return jobs + [{"name": CPI_JOB, "release": CPI_RELEASE}]
+
+
+def _instance_networks(config: ProjectConfig, ip: str | None, public_ip: str | None) -> tuple[list, list]:
+    """(manifest networks, instance networks) for the director VM."""
+    net = config.director_network
+    networks = [bosh_network(config, net, [ip] if ip else [])]
+    mine: dict[str, Any] = {"name": net["name"]}
+    if ip:
+        mine["static_ips"] = [ip]
+    instance = [mine]
+    if public_ip:
+        networks.append({"name": PUBLIC_NETWORK, "type": "vip", "cloud_properties": {}})
+        mine["default"] = ["dns", "gateway"]
+        instance.append({"name": PUBLIC_NETWORK, "static_ips": [public_ip]})
+    return networks, instance
+
+
+def _releases(config: ProjectConfig, need_source: bool) -> list[dict[str, Any]]:
+    releases = [release_entry(config, "bosh", "bosh", need_source=need_source)]
+    if (config.get("releases") or {}).get("bpm"):
+        releases.append(release_entry(config, "bpm", "bpm", need_source=need_source))
+    releases.append(release_entry(config, "cpi", CPI_RELEASE, need_source=need_source))
+    return releases
+
+
+def micro_manifest(config: ProjectConfig) -> dict[str, Any]:
+    """The `bosh create-env` manifest for Micro BOSH."""
+    ip = config.director.get("ip")
+    public_ip = config.director.get("public_ip")
+    address = _address(ip, "director_address")
+    name = config.director_name
+    offering = vm_offering(config, "director")
+    networks, instance_networks = _instance_networks(config, ip, public_ip)
+    disk_pool: dict[str, Any] = {"name": "disks", "disk_size": offering["disk_size"], "cloud_properties": {}}
+    if offering.get("disk_offering"):
+        disk_pool["cloud_properties"]["disk_offering"] = offering["disk_offering"]
+    ntp = list(config.director["ntp"])
+    properties = _director_properties(config, name, address)
+    return {
+        "name": name,
+        "releases": _releases(config, need_source=True),
+        "resource_pools": [{
+            "name": "vms", "network": config.director_network["name"], "stemcell": stemcell_source(config),
+            "cloud_properties": vm_cloud_properties(offering),
+            "env": {"bosh": {"password": "*", "mbus": {"cert": "((mbus_bootstrap_ssl))"}, "ntp": ntp,
+                             "blobstores": [{"provider": "local", "options": {"blobstore_path": AGENT_CACHE}}]}},
+        }],
+        "disk_pools": [disk_pool],
+        "networks": networks,
+        "instance_groups": [{
+            "name": "bosh", "instances": 1, "jobs": _jobs(config), "resource_pool": "vms",
+            "persistent_disk_pool": "disks", "networks": instance_networks, "properties": properties,
+        }],
+        "cloud_provider": {
+            "template": {"name": CPI_JOB, "release": CPI_RELEASE},
+            "mbus": f"https://mbus:((mbus_bootstrap_password))@{address}:6868",
+            "cert": "((mbus_bootstrap_ssl))",
+            "properties": {
+                "cloudstack": cpi_properties(config),
+                "agent": {"mbus": "https://mbus:((mbus_bootstrap_password))@0.0.0.0:6868", "ntp": ntp,
+                          "blobstore": {"provider": "local", "options": {"blobstore_path": AGENT_CACHE}}},
+                "blobstore": {"provider": "local", "path": AGENT_CACHE},
+                "ntp": ntp,
+            },
+        },
+        "variables": _variables(address, public_ip),
+    }
+
+
+def full_bosh_manifest(config: ProjectConfig) -> dict[str, Any]:
+    """A BOSH v1 deployment of a full BOSH director, deployed by Micro BOSH (director_uuid from -v or config)."""
+    full = config.get("full_bosh") or {}
+    ip, public_ip = full.get("ip"), full.get("public_ip")
+    address = _address(ip, "full_bosh_address")
+    name = full.get("name") or f"{config.name}-full-bosh"
+    offering = vm_offering(config, "director")
+    networks, instance_networks = _instance_networks(config, ip, public_ip)
+    compilation_offering = (config.get("offerings") or {}).get("compilation") or offering
+    job: dict[str, Any] = {
+        "name": "bosh", "instances": 1, "resource_pool": "director", "persistent_disk": offering["disk_size"],
+        "templates": _jobs(config), "networks": instance_networks,
+        "properties": _director_properties(config, name, address),
+    }
+    return {
+        "name": name,
+        "director_uuid": "((director_uuid))",
+        "releases": _releases(config, need_source=False),
+        "compilation": {"workers": 2, "network": config.director_network["name"], "reuse_compilation_vms": True,
+                        "cloud_properties": vm_cloud_properties(compilation_offering)},
+        "update": {"canaries": 1, "max_in_flight": 1, "canary_watch_time": "30000-600000",
+                   "update_watch_time": "30000-600000", "serial": True},
+        "networks": networks,
+        "resource_pools": [{"name": "director", "network": config.director_network["name"], "size": 1,
+                            "stemcell": stemcell_ref(config), "cloud_properties": vm_cloud_properties(offering)}],
+        "jobs": [job],
+        "variables": _variables(address, public_ip),
+    }
