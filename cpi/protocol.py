@@ -6,7 +6,6 @@ director starts one process per call).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 MAX_API_VERSION = 2
@@ -64,20 +63,14 @@ class VMCreationFailed(CloudError):
     bosh_type = "Bosh::Clouds::VMCreationFailed"
 
 
-@dataclass
 class Request:
-    method: str
-    arguments: list[Any]
-    context: dict[str, Any] = field(default_factory=dict)
-    api_version: int = 1
+    """One parsed request (a plain class: dataclasses would cost imports on every call)."""
 
-    @property
-    def stemcell_api_version(self) -> int:
-        """`context.vm.stemcell.api_version` (present on create_vm); 1 when absent."""
-        vm = self.context.get("vm") if isinstance(self.context, dict) else None
-        stemcell = vm.get("stemcell") if isinstance(vm, dict) else None
-        version = stemcell.get("api_version") if isinstance(stemcell, dict) else None
-        return version if isinstance(version, int) and not isinstance(version, bool) else 1
+    def __init__(self, method: str, arguments: list[Any], context: dict[str, Any], api_version: int) -> None:
+        self.method = method
+        self.arguments = arguments
+        self.context = context
+        self.api_version = api_version
 
 
 def parse_request(text: str) -> Request:

@@ -6,7 +6,7 @@ the HTTP stack. Each implementation takes the per-call `Cloud` first, then the p
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections import namedtuple
 from typing import Any, Callable
 
 from cpi.protocol import CpiError, NotImplementedCpiError, NotSupported, Request
@@ -14,19 +14,9 @@ from cpi.protocol import CpiError, NotImplementedCpiError, NotSupported, Request
 STR, INT, DICT, LIST = (str,), (int,), (dict,), (list,)
 
 
-@dataclass(frozen=True)
-class Arg:
-    name: str
-    types: tuple[type, ...]
-    optional: bool = False  # may be omitted (trailing) or null
-
-
-@dataclass(frozen=True)
-class Method:
-    module: str
-    function: str
-    args: tuple[Arg, ...]
-    needs_config: bool = True
+# namedtuples rather than dataclasses: this module loads for every call, and dataclasses costs ~5 ms of imports.
+Arg = namedtuple("Arg", "name types optional", defaults=(False,))  # optional: may be omitted (trailing) or null
+Method = namedtuple("Method", "module function args needs_config")
 
 
 def _m(module: str, function: str, *args: Arg, needs_config: bool = True) -> Method:
