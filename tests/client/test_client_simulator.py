@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from cpi.cloudstack.client import CloudStackClient
-from cpi.cloudstack.errors import CloudStackError
+from cpi.cloudstack.errors import CloudStackError, JobFailedError, OutcomeUnknownError
 
 
 @pytest.fixture
@@ -48,3 +48,36 @@ def test_simulator_not_found_answers_are_recognised(client):
     with pytest.raises(CloudStackError) as caught:
         client.wait_job(str(uuid.uuid4()), timeout=5)
     assert caught.value.is_not_found
+
+
+def test_creates_on_a_flaky_cloud_converge_without_duplicates(sim_factory, caplog):
+    """Random faults (seeded, but poll timing shifts the draws): 429/530/503, dropped connections
+    before and after execution, slow answers, failed jobs. Whatever happens, a tag is never
+    created twice, and a create that returned really exists."""
+    flaky = sim_factory(fault_rate=0.3, seed=3)
+    client = CloudStackClient(flaky.endpoint, flaky.api_key, flaky.secret_key, retries=8, retry_backoff=0.05)
+    zone = client.find_one("listZones", name="Sim-Basic")
+    outcomes = {}
+    with caplog.at_level("DEBUG", logger="cloudstack"):
+        for n in range(5):
+            key = f"flaky-{n}"
+            try:
+                client.create_or_find(
+                    "createTags",
+                    key="success",
+                    find=lambda key=key: client.find_one("listTags", key=key),
+                    resourceids=[zone["id"]],
+                    resourcetype="Zone",
+                    tags=[{"key": key, "value": "v"}],
+                )
+                outcomes[key] = "created"
+            except (JobFailedError, OutcomeUnknownError) as exc:
+                outcomes[key] = type(exc).__name__
+    for key, outcome in outcomes.items():
+        tags = client.list("listTags", key=key)
+        assert len(tags) == 1 if outcome == "created" else len(tags) <= 1, (key, outcome, tags)
+    assert "created" in outcomes.values()
+    troubles = [c for c in flaky.calls() if c["status"] != 200] + [
+        r for r in caplog.records if "retrying" in r.getMessage() or "outcome unknown" in r.getMessage()
+    ]
+    assert troubles, "the simulator should have injected faults"
