@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import ApiError, param_error
 from .jobs import Rollback, Work
@@ -30,6 +30,7 @@ class HttpRequest:
     headers: dict[str, str]          # lower-cased names
     body: bytes
     client_ip: str
+    stream: BinaryIO | None = None   # the unread body, for routes registered with stream=True
 
 
 @dataclass
@@ -42,6 +43,7 @@ class HttpResponse:
 
 RouteHandler = Callable[["Simulator", HttpRequest], HttpResponse]
 ROUTES: list[tuple[str, str, RouteHandler]] = []
+STREAMING: set[tuple[str, str]] = set()   # (method, prefix) of routes that read the body themselves
 
 
 def command(*names: str) -> Callable[[Handler], Handler]:
@@ -53,10 +55,13 @@ def command(*names: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def route(method: str, prefix: str) -> Callable[[RouteHandler], RouteHandler]:
-    """Register a handler for plain HTTP requests whose path starts with `prefix` (metadata, uploads...)."""
+def route(method: str, prefix: str, *, stream: bool = False) -> Callable[[RouteHandler], RouteHandler]:
+    """Register a handler for plain HTTP requests whose path starts with `prefix` (metadata, uploads...).
+    With stream=True the body is not read into memory: the handler reads `request.stream` itself."""
     def register(fn: RouteHandler) -> RouteHandler:
         ROUTES.append((method.upper(), prefix, fn))
+        if stream:
+            STREAMING.add((method.upper(), prefix))
         return fn
     return register
 

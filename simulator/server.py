@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from .app import Simulator
-from .registry import HttpRequest, HttpResponse
+from .registry import STREAMING, HttpRequest, HttpResponse
 
 log = logging.getLogger("simulator.http")
 API_PATH = "/client/api"
@@ -36,9 +36,11 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self._send(HttpResponse(413, b"request too large", "text/plain"))
             return
-        body = self.rfile.read(length) if length else b""
+        streaming = any(method == m and parts.path.startswith(prefix) for m, prefix in STREAMING)
+        body = self.rfile.read(length) if length and not streaming else b""
         request = HttpRequest(method, parts.path, parse_qs(parts.query, keep_blank_values=True),
-                              {k.lower(): v for k, v in self.headers.items()}, body, self.client_address[0])
+                              {k.lower(): v for k, v in self.headers.items()}, body, self.client_address[0],
+                              self.rfile if streaming else None)
         if parts.path == API_PATH:
             response, drop = sim.handle_api(request)
             if drop is not None:

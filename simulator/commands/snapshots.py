@@ -1,0 +1,77 @@
+"""Volume snapshots: create (holding the volume's bytes at that moment), list, delete."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .. import devices
+from ..clock import now_str
+from ..errors import param_error
+from ..registry import Ctx, command, filter_common, public
+from ..store import new_id
+from .tags import remove_tags_of
+
+
+def render(ctx: Ctx, snapshot: dict) -> dict:
+    view = public(snapshot)
+    view["tags"] = ctx.tags_of(snapshot["id"])
+    return public(view)
+
+
+@command("createSnapshot")
+def create_snapshot(ctx: Ctx, p: dict) -> dict:
+    volume = ctx.lookup("volume", p, "volumeid")
+    if volume["state"] != "Ready":
+        raise param_error(f"VolumeId: {volume['id']} is not in Ready state but {volume['state']}. Cannot take "
+                          "snapshot.")
+    vm = ctx.store.get("virtualmachine", volume.get("virtualmachineid"))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
+    default_name = f"{vm['instancename']}_{volume['name']}_{stamp}" if vm else f"{volume['name']}_{stamp}"
+    sha, size = devices.content_of(ctx.sim, volume)   # the point in time is the request, as on a real cloud
+    template = ctx.store.get("template", volume.get("templateid"))
+    snapshot = ctx.store.add("snapshot", {
+        "id": new_id(), "name": p.get("name") or default_name, "volumeid": volume["id"],
+        "volumename": volume["name"], "volumetype": volume["type"], "snapshottype": "MANUAL",
+        "intervaltype": "MANUAL", "created": now_str(), "state": "Allocated", "zoneid": volume["zoneid"],
+        "virtualsize": volume["size"], "physicalsize": size, "locationtype": "PRIMARY", "revertable": False,
+        "hasannotations": False, "ostypeid": template.get("ostypeid") if template else None,
+        "osdisplayname": template.get("ostypename") if template else None, **ctx.owner(),
+        "_sha256": sha, "_size": size, "_diskofferingid": volume.get("diskofferingid"),
+    })
+    for tag in p.get("tags") or []:
+        ctx.store.add("tag", {"key": tag.get("key"), "value": tag.get("value"), "resourceid": snapshot["id"],
+                              "resourcetype": "Snapshot", **ctx.owner()})
+
+    def work() -> dict:
+        snapshot["state"] = "BackedUp"
+        return render(ctx, snapshot)
+
+    def rollback(err: Exception) -> None:
+        ctx.store.remove("snapshot", snapshot["id"])
+        remove_tags_of(ctx, snapshot["id"])
+    return ctx.job(result_key="snapshot", work=work, operation="snapshot", instance_type="Snapshot",
+                   instance_id=snapshot["id"], rollback=rollback, create_id=snapshot["id"])
+
+
+@command("listSnapshots")
+def list_snapshots(ctx: Ctx, p: dict) -> dict:
+    snapshots = filter_common(ctx, ctx.store.all("snapshot"), p)
+    for field in ("volumeid", "snapshottype", "intervaltype"):
+        if field in p:
+            snapshots = [s for s in snapshots if str(s.get(field)).lower() == str(p[field]).lower()]
+    if "state" in p:
+        snapshots = [s for s in snapshots if s["state"].lower() == p["state"].lower()]
+    return ctx.listing("snapshot", [render(ctx, s) for s in snapshots], p)
+
+
+@command("deleteSnapshot")
+def delete_snapshot(ctx: Ctx, p: dict) -> dict:
+    snapshot = ctx.lookup("snapshot", p, "id")
+
+    def work() -> None:
+        if snapshot["state"] not in ("BackedUp", "Error"):
+            raise param_error(f"Can't delete snapshot {snapshot['id']} with state {snapshot['state']}")
+        ctx.store.remove("snapshot", snapshot["id"])
+        remove_tags_of(ctx, snapshot["id"])
+        return None
+    return ctx.job(result_key=None, work=work, operation="job", instance_type="Snapshot",
+                   instance_id=snapshot["id"])
