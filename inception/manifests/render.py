@@ -116,8 +116,8 @@ def render(kind: str, config: ProjectConfig, *, ops_files: Sequence[str | os.Pat
         given.update(load_vars_file(path))
     given.update(variables or {})
     context = {**config_variables(kind, config), **given}
-    store.ensure(definitions, context)
     try:
+        store.ensure(definitions, context)
         manifest = interpolate(doc, {**context, **store.values, **given})
     except VariablesError as exc:
         hints = [VARIABLE_HINTS[name] for name in exc.missing if name in VARIABLE_HINTS]

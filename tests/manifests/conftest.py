@@ -25,3 +25,44 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return _write
+
+
+KEYS_FILE = Path(__file__).parent / "data" / "golden-keys.pem"
+FIXED_NOW = __import__("datetime").datetime(2024, 1, 1, tzinfo=__import__("datetime").timezone.utc)
+UUID = "12345678-90ab-cdef-1234-567890abcdef"
+
+
+def _fixture_keys() -> list:
+    from cryptography.hazmat.primitives import serialization
+
+    text = KEYS_FILE.read_text()
+    blocks = text.split("-----BEGIN PRIVATE KEY-----")[1:]
+    return [serialization.load_pem_private_key(("-----BEGIN PRIVATE KEY-----" + b).encode(), password=None) for b in blocks]
+
+
+@pytest.fixture(scope="session")
+def fixture_keys() -> list:
+    return _fixture_keys()
+
+
+@pytest.fixture
+def seeded_generator(fixture_keys):
+    """A SecretGenerator that is fully reproducible: seeded passwords/serials, fixed keys, fixed clock."""
+    import itertools
+    import random
+
+    from inception.manifests.secrets import SecretGenerator
+
+    def make(seed: int = 42) -> SecretGenerator:
+        keys = itertools.cycle(fixture_keys)
+        return SecretGenerator(rng=random.Random(seed), key_factory=lambda: next(keys), now=lambda: FIXED_NOW)
+
+    return make
+
+
+@pytest.fixture
+def credentials_env(monkeypatch):
+    """CloudStack credentials from the environment, the way users usually provide them."""
+    monkeypatch.setenv("CLOUDSTACK_ENDPOINT", "https://cloud.example.com/client/api")
+    monkeypatch.setenv("CLOUDSTACK_KEY", "test-api-key")
+    monkeypatch.setenv("CLOUDSTACK_SECRET", "test-secret-key")

@@ -1,0 +1,107 @@
+"""`inception manifests render/check` through typer's CliRunner, with real config, ops and output files."""
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from inception.commands import manifests as manifests_cmd
+
+from .conftest import UUID
+
+
+@pytest.fixture(scope="module")
+def app():
+    root = typer.Typer()
+
+    @root.callback()
+    def _root() -> None:
+        """test root"""
+
+    manifests_cmd.register(root)
+    return root
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_render_cf_to_file_and_check(app, runner, write_config, tmp_path):
+    config = write_config("advanced")
+    out = tmp_path / "out" / "cf.yml"
+    ops = tmp_path / "ops.yml"
+    ops.write_text("- {type: replace, path: /name, value: cf-prod}\n")
+    result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(config), "-o", str(ops),
+                                 "-v", f"director_uuid={UUID}", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    manifest = yaml.safe_load(out.read_text())
+    assert manifest["name"] == "cf-prod"
+    store = config.parent / ".inception" / "dev" / "cf-vars.yml"
+    assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
+    assert yaml.safe_load(store.read_text())["nats_password"] == manifest["properties"]["nats"]["password"]
+    # a second render keeps every secret
+    again = runner.invoke(app, ["manifests", "render", "cf", "--config", str(config), "-v", f"director_uuid={UUID}"])
+    assert again.exit_code == 0
+    assert yaml.safe_load(again.stdout)["properties"]["nats"]["password"] == manifest["properties"]["nats"]["password"]
+    checked = runner.invoke(app, ["manifests", "check", str(out)])
+    assert checked.exit_code == 0 and checked.stdout.strip() == f"{out}: OK (deployment-v1)"
+
+
+def test_check_refuses_broken_manifest(app, runner, write_config, tmp_path):
+    config = write_config("basic")
+    rendered = runner.invoke(app, ["manifests", "render", "cf", "--config", str(config), "-v", f"director_uuid={UUID}",
+                                   "--vars-store", str(tmp_path / "store.yml")])
+    assert rendered.exit_code == 0, rendered.output
+    doc = yaml.safe_load(rendered.stdout)
+    doc["jobs"][0]["networks"][0]["static_ips"] = ["10.0.0.9"]
+    doc["networks"].append({"name": "floating", "type": "vip"})
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(doc))
+    result = runner.invoke(app, ["manifests", "check", str(bad), "--zone-type", "basic"])
+    assert result.exit_code == 1
+    assert "job 'nats_z1'" in result.output and "static IPs only on manual or vip networks" in result.output
+    assert "no vip network in a basic zone" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_clear_errors_without_traceback(app, runner, write_config, tmp_path):
+    config = write_config("advanced", edit=lambda d: d["networks"][0].update(cdir="x"))
+    result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(config)])
+    assert result.exit_code == 1 and "networks[0].cdir: unknown key 'cdir'" in result.output
+    good = write_config("advanced")
+    result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(good)])
+    assert result.exit_code == 1 and "missing variables: director_uuid" in result.output
+    ops = tmp_path / "ops.yml"
+    ops.write_text("- {type: replace, path: /nope, value: 1}\n")
+    result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(good), "-o", str(ops)])
+    assert result.exit_code == 1 and "ops.yml operation 1 (replace /nope)" in result.output
+    result = runner.invoke(app, ["manifests", "render", "nope", "--config", str(good)])
+    assert result.exit_code == 1 and "unknown manifest kind 'nope'" in result.output
+    (tmp_path / "m.yml").write_text("a: [\n")
+    result = runner.invoke(app, ["manifests", "check", str(tmp_path / "m.yml")])
+    assert result.exit_code == 1 and "invalid YAML" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_zone_type_read_from_simulator(app, runner, write_config, sim, tmp_path):
+    """With no zone_type in the file, render asks the CloudStack API (here the simulator) for it."""
+    def edit(d):
+        d["cloudstack"].pop("zone_type")
+        d["cloudstack"].update(endpoint=sim.endpoint, api_key=sim.api_key, secret_key=sim.secret_key)
+    config = write_config("basic", edit=edit)
+    result = runner.invoke(app, ["manifests", "render", "cloud-config", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert [n["type"] for n in yaml.safe_load(result.stdout)["networks"]] == ["dynamic"]  # no vip: basic zone
+
+
+def test_root_cli_exposes_manifests(runner):
+    from inception.cli import app as root
+
+    result = runner.invoke(root, ["manifests", "--help"])
+    assert result.exit_code == 0 and "render" in result.output and "check" in result.output

@@ -1,0 +1,207 @@
+"""Rendering every KIND for both zone types and several cf-release versions, checked structurally and by
+the validator; precise auto-patch; user ops/vars precedence; golden files for a fixed seed."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inception.config import ConfigError, load_config
+from inception.manifests.interpolate import VariablesError
+from inception.manifests.render import PRECISE_OPS, render
+from inception.manifests.validate import validate
+from inception.manifests.varstore import VarsStore
+
+from .conftest import UUID
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def job(manifest, name):
+    return next(j for j in manifest["jobs"] if j["name"] == name)
+
+
+def templates(j):
+    items = j.get("templates", j.get("template"))
+    return [t["name"] if isinstance(t, dict) else t for t in items]
+
+
+def set_version(version, zone="advanced"):
+    def edit(d):
+        d["releases"]["cf"]["version"] = version
+        d.setdefault("director", {})["uuid"] = UUID
+    return edit
+
+
+@pytest.fixture
+def store(seeded_generator):
+    return VarsStore(None, seeded_generator())
+
+
+@pytest.mark.parametrize("zone", ["advanced", "basic"])
+@pytest.mark.parametrize("version", [160, 170, 175, 180])
+def test_cf_render_per_zone_and_version(write_config, store, zone, version):
+    config = load_config(write_config(zone, edit=set_version(version)))
+    m = render("cf", config, store=store).manifest
+    assert validate(m, zone_type=zone) == []
+    assert m["releases"] == [{"name": "cf", "version": str(version)}] and m["director_uuid"] == UUID
+    names = [j["name"] for j in m["jobs"]]
+    assert {"nats_z1", "etcd_z1", "nfs_z1", "postgres_z1", "uaa_z1", "api_z1", "clock_global", "api_worker_z1",
+            "hm9000_z1", "runner_z1", "loggregator_z1", "loggregator_trafficcontroller_z1", "router_z1"} <= set(names)
+    # the worker/clock split (v161) decides the templates
+    if version < 161:
+        assert templates(job(m, "clock_global")) == ["cloud_controller_ng"]
+        assert job(m, "api_worker_z1")["properties"] == {"ccng": {"process_group": "worker"}}
+        assert templates(job(m, "etcd_z1")) == ["etcd"]
+    else:
+        assert templates(job(m, "clock_global"))[0] == "cloud_controller_clock"
+        assert templates(job(m, "api_worker_z1"))[0] == "cloud_controller_worker"
+        assert "etcd_metrics_server" in templates(job(m, "etcd_z1"))
+    metron = version >= 177
+    assert ("metron_agent" in templates(job(m, "router_z1"))) is metron
+    assert ("templates" in job(m, "router_z1")) is metron and ("metron_endpoint" in m["properties"]) is metron
+    assert ("ccng" in m["properties"] and "ccdb_ng" in m["properties"]) is (version <= 170)
+    props = m["properties"]
+    assert props["networks"]["apps"] == m["networks"][0]["name"]
+    assert props["uaa"]["jwt"]["signing_key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
+    assert all(j["networks"][0].get("default") == ["dns", "gateway"] for j in m["jobs"])
+    sizes = {p["name"]: p["size"] for p in m["resource_pools"]}
+    for pool in sizes:
+        assert sizes[pool] == sum(j["instances"] for j in m["jobs"] if j["resource_pool"] == pool)
+
+
+def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
+    m = render("cf", load_config(write_config("advanced", edit=set_version(175))), store=store).manifest
+    nets = {n["name"]: n for n in m["networks"]}
+    assert nets["default"]["type"] == "manual" and nets["floating"]["type"] == "vip"
+    subnet = nets["default"]["subnets"][0]
+    assert subnet["cloud_properties"] == {"name": "bosh-net"}
+    assert "10.0.0.6" in subnet["reserved"]  # the director's IP is never handed out
+    router = job(m, "router_z1")
+    assert router["networks"][1] == {"name": "floating", "static_ips": ["203.0.113.11"]}
+    nats_ip = job(m, "nats_z1")["networks"][0]["static_ips"]
+    assert m["properties"]["nats"]["machines"] == nats_ip and nats_ip[0] != "10.0.0.6"
+    assert m["properties"]["nfs_server"]["pipefs_directory"] == "/var/lib/nfs/rpc_pipefs"  # trusty: no auto patch
+
+
+def test_cf_basic_shape_dynamic_dns_names_and_precise_patch(write_config, store):
+    config = load_config(write_config("basic", edit=set_version(160)))
+    result = render("cf", config, store=store)
+    m = result.manifest
+    assert result.ops_applied == [str(PRECISE_OPS)]
+    assert m["networks"] == [{"name": "default", "type": "dynamic", "dns": ["8.8.8.8"],
+                              "cloud_properties": {"security_groups": ["bosh"]}}]
+    assert all("static_ips" not in n for j in m["jobs"] for n in j["networks"])
+    props = m["properties"]
+    assert props["nats"]["machines"] == ["0.nats-z1.default.cf.microbosh"]
+    assert props["nfs_server"]["network"] == "*.cf.microbosh"
+    assert props["nfs_server"]["pipefs_directory"] == "/run/rpc_pipefs"
+    assert validate(m, zone_type="basic", stemcell_os="ubuntu-precise") == []
+
+
+def test_micro_manifest_shapes(write_config, store, credentials_env):
+    adv = render("micro", load_config(write_config("advanced")), store=store).manifest
+    cp = adv["cloud_provider"]
+    assert cp["template"] == {"name": "cloudstack_cpi", "release": "bosh-cloudstack-cpi"}
+    assert cp["mbus"].startswith("https://mbus:") and cp["mbus"].endswith("@10.0.0.6:6868")
+    cs = cp["properties"]["cloudstack"]
+    assert set(cs) == {"endpoint", "api_key", "secret_access_key", "default_zone", "default_key_name", "state_timeout",
+                       "state_timeout_volume", "stemcell_public_visibility"}
+    assert (cs["api_key"], cs["secret_access_key"], cs["default_zone"]) == ("test-api-key", "test-secret-key", "Sim-Advanced")
+    assert set(cp["properties"]["agent"]) >= {"mbus", "ntp"} and cp["properties"]["agent"]["mbus"].endswith("@0.0.0.0:6868")
+    group = adv["instance_groups"][0]
+    assert group["networks"] == [{"name": "default", "static_ips": ["10.0.0.6"], "default": ["dns", "gateway"]},
+                                 {"name": "public", "static_ips": ["203.0.113.10"]}]
+    assert [j["name"] for j in group["jobs"]][-1] == "cloudstack_cpi"
+    assert adv["resource_pools"][0]["cloud_properties"] == {"compute_offering": "Medium Instance"}
+    assert adv["disk_pools"][0]["disk_size"] == 40960
+    assert group["properties"]["director"]["cpi_job"] == "cloudstack_cpi"
+    basic = render("micro", load_config(write_config("basic")), store=store,
+                   variables={"director_address": "192.0.2.50"}).manifest
+    assert basic["networks"] == [{"name": "default", "type": "dynamic", "dns": ["8.8.8.8"],
+                                  "cloud_properties": {"security_groups": ["bosh"]}}]
+    assert basic["cloud_provider"]["properties"]["cloudstack"]["default_security_groups"] == ["bosh"]
+    assert basic["cloud_provider"]["mbus"].endswith("@192.0.2.50:6868")
+    assert "static_ips" not in basic["instance_groups"][0]["networks"][0]
+
+
+def test_micro_basic_without_address_explains(write_config, store, credentials_env):
+    with pytest.raises(VariablesError, match="director_address.*dynamic network"):
+        render("micro", load_config(write_config("basic")), store=store)
+
+
+def test_full_bosh_and_cloud_config(write_config, store, credentials_env):
+    config = load_config(write_config("advanced", edit=lambda d: d.update(
+        full_bosh={"ip": "10.0.0.20"}, director={**d["director"], "uuid": UUID})))
+    m = render("bosh", config, store=store).manifest
+    assert validate(m, zone_type="advanced") == []
+    assert job(m, "bosh")["networks"] == [{"name": "default", "static_ips": ["10.0.0.20"]}]
+    assert m["jobs"][0]["properties"]["nats"]["address"] == "10.0.0.20"
+    cc = render("cloud-config", config, store=store).manifest
+    assert validate(cc, zone_type="advanced") == []
+    assert [n["name"] for n in cc["networks"]] == ["default", "vip"]
+    subnet = cc["networks"][0]["subnets"][0]
+    assert subnet["az"] == "z1" and {"10.0.0.6", "10.0.0.20"} <= set(subnet["reserved"])
+    assert "10.0.0.7-10.0.0.19" in subnet["static"]
+    assert {v["name"] for v in cc["vm_types"]} == {"small", "medium", "large", "runner", "router"}
+    assert cc["azs"] == [{"name": "z1", "cloud_properties": {"availability_zone": "Sim-Advanced"}}]
+
+
+def test_user_ops_and_variable_precedence(write_config, tmp_path, seeded_generator):
+    ops = tmp_path / "scale.yml"
+    ops.write_text("- {type: replace, path: /jobs/name=runner_z1/instances, value: 2}\n"
+                   "- {type: replace, path: /resource_pools/name=runner/size, value: 2}\n"
+                   "- {type: replace, path: /properties/nats/user, value: ((nats_user))}\n")
+    vars_file = tmp_path / "vars.yml"
+    vars_file.write_text("nats_user: from-file\nnats_password: from-file-pw\n")
+    store = VarsStore(tmp_path / "store.yml", seeded_generator())
+    config = load_config(write_config("advanced", edit=set_version(175)))
+    m = render("cf", config, ops_files=[ops], vars_files=[vars_file], variables={"nats_user": "from-flag"},
+               store=store).manifest
+    assert job(m, "runner_z1")["instances"] == 2
+    assert m["properties"]["nats"]["user"] == "from-flag"
+    assert m["properties"]["nats"]["password"] == "from-file-pw"  # vars file beats the store
+
+
+def test_nothing_written_when_validation_fails(write_config, tmp_path, seeded_generator):
+    ops = tmp_path / "break.yml"
+    ops.write_text("- {type: replace, path: /jobs/name=router_z1/instances, value: 3}\n")
+    path = tmp_path / "store.yml"
+    with pytest.raises(Exception) as err:
+        render("cf", load_config(write_config("advanced", edit=set_version(175))), ops_files=[ops],
+               store=VarsStore(path, seeded_generator()))
+    assert "job 'router_z1'" in str(err.value) and "static IP count equals instances" in str(err.value)
+    assert not path.exists()
+
+
+def test_render_needs_zone_type_and_sections(write_config):
+    config = load_config(write_config("advanced", edit=lambda d: d["cloudstack"].pop("zone_type")))
+    with pytest.raises(ConfigError, match="cloudstack.zone_type"):
+        render("cf", config)
+    config = load_config(write_config("advanced", edit=lambda d: d.pop("cf")))
+    with pytest.raises(ConfigError, match="cf: missing"):
+        render("cf", config)
+    config = load_config(write_config("advanced", edit=lambda d: d["offerings"]["vm_types"].pop("runner")))
+    with pytest.raises(ConfigError, match="offerings.vm_types.runner"):
+        render("cf", config, variables={"director_uuid": UUID})
+
+
+GOLDEN_CASES = {
+    "cf-advanced-v175.yml": ("advanced", "cf", set_version(175)),
+    "cf-basic-v160-precise.yml": ("basic", "cf", set_version(160)),
+    "micro-advanced.yml": ("advanced", "micro", None),
+    "cloud-config-advanced.yml": ("advanced", "cloud-config", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_golden(write_config, seeded_generator, credentials_env, name):
+    zone, kind, edit = GOLDEN_CASES[name]
+    text = render(kind, load_config(write_config(zone, edit=edit)), store=VarsStore(None, seeded_generator())).text
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; re-run with UPDATE_GOLDEN=1 after checking the diff"
+    assert yaml.safe_load(text)  # and it is valid YAML
