@@ -51,6 +51,7 @@ class RunningSshd:
         self.client_key_path = workdir / "client_key"
         self.log_path = workdir / "sshd.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self.config_path = self._prepare()
 
     @property
     def target(self) -> SshTarget:
@@ -91,10 +92,9 @@ class RunningSshd:
         return config
 
     def start(self, timeout: float = 10.0) -> "RunningSshd":
-        config = self._prepare()
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen([find_sshd(), "-D", "-e", "-f", str(config)],
+            self._process = subprocess.Popen([find_sshd(), "-D", "-e", "-f", str(self.config_path)],
                                              stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
