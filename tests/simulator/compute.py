@@ -1,0 +1,121 @@
+"""Helpers and fixtures shared by the compute/storage simulator tests (templates, VMs, volumes, snapshots...)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+
+class Cloud:
+    """A `cs` client (waiting for jobs) plus look-ups of the seeded zones and offerings."""
+
+    def __init__(self, sim) -> None:
+        self.sim = sim
+        self.api: CloudStack = sim.cs(fetch_result=True)
+        self.raw: CloudStack = sim.cs()   # answers {jobid, id} without waiting
+        self.zones = {z["name"]: z for z in self.api.listZones()["zone"]}
+        self.offerings = {o["name"]: o for o in self.api.listServiceOfferings()["serviceoffering"]}
+        self.disks = {d["name"]: d for d in self.api.listDiskOfferings()["diskoffering"]}
+
+    def zone(self, name: str = "Sim-Basic") -> dict[str, Any]:
+        return self.zones[name]
+
+    def template(self, zone: str = "Sim-Basic") -> dict[str, Any]:
+        found = self.api.listTemplates(templatefilter="featured", zoneid=self.zone(zone)["id"])["template"]
+        return next(t for t in found if t["name"] == "Ubuntu 22.04 LTS")
+
+    def deploy(self, zone: str = "Sim-Basic", **params: Any) -> dict[str, Any]:
+        params.setdefault("name", unique("vm"))
+        return self.api.deployVirtualMachine(zoneid=self.zone(zone)["id"], templateid=self.template(zone)["id"],
+                                             serviceofferingid=self.offerings["Small Instance"]["id"],
+                                             **params)["virtualmachine"]
+
+    def volume(self, zone: str = "Sim-Basic", offering: str = "Small", **params: Any) -> dict[str, Any]:
+        params.setdefault("name", unique("vol"))
+        return self.api.createVolume(zoneid=self.zone(zone)["id"], diskofferingid=self.disks[offering]["id"],
+                                     **params)["volume"]
+
+    def resource(self, kind: str, resource_id: str) -> dict[str, Any] | None:
+        return next((r for r in self.sim.resources().get(kind, []) if r["id"] == resource_id), None)
+
+    def wait_template(self, template_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """Poll listTemplates until the template's download ended (ready or failed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            tpl = self.api.listTemplates(templatefilter="self", id=template_id)["template"][0]
+            if tpl["isready"] or not tpl["status"].endswith("Downloaded") or time.monotonic() > deadline:
+                return tpl
+            time.sleep(0.05)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def api_error(call: Callable[[], Any]) -> dict[str, Any]:
+    """The error body of a refused call or a failed job (errorcode, errortext)."""
+    with pytest.raises(CloudStackApiException) as info:
+        call()
+    return info.value.error
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileServer:
+    """A loopback HTTP server serving in-memory files (template images) by path."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        files, requests = self.files, self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                requests.append(self.path)
+                body = files.get(self.path)
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def serve(self, name: str, data: bytes) -> str:
+        self.files[f"/{name}"] = data
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
+
+
+@pytest.fixture(scope="module")
+def cloud(sim) -> Cloud:
+    return Cloud(sim)
+
+
+@pytest.fixture(scope="module")
+def files() -> Iterator[FileServer]:
+    server = FileServer()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
