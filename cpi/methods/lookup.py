@@ -64,20 +64,9 @@ def disk_offering_for(cloud: Cloud, size_mib: int, name: str | None) -> tuple[di
 
 
 def network_ids(cloud: Cloud, zone: Zone, names: list[str | None]) -> list[str]:
-    """CloudStack network ids for the given names (None: the zone's only deployable network)."""
+    """CloudStack network ids for the given network names in `zone`."""
     networks = [n for n in cloud.client.list("listNetworks", zoneid=zone.id) if n.get("canusefordeploy", True)]
-    ids = []
-    for name in names:
-        if name is None:
-            if len(networks) != 1:
-                raise CloudError(
-                    f"zone {zone.name} ({zone.kind}) has {len(networks)} networks; name one in the network's "
-                    f"cloud_properties.name; networks: {names_of(networks)}"
-                )
-            ids.append(networks[0]["id"])
-        else:
-            ids.append(_by_name(networks, name, f"network in zone {zone.name}")["id"])
-    return ids
+    return [_by_name(networks, str(name), f"network in zone {zone.name}")["id"] for name in names]
 
 
 def security_group_ids(cloud: Cloud, names: tuple[str, ...]) -> list[str]:
@@ -111,7 +100,7 @@ def os_type_id(cloud: Cloud, descriptions: list[str]) -> str:
 
 def template(cloud: Cloud, template_id: str, zone: Zone) -> dict[str, Any]:
     """The stemcell's template in `zone`, ready for deployment."""
-    found = cloud.find("listTemplates", templatefilter="executable", id=template_id, zoneid=zone.id)
+    found = cloud.client.find_one("listTemplates", templatefilter="executable", id=template_id, zoneid=zone.id)
     if found is None:
         raise CloudError(f"stemcell {template_id} not found in zone {zone.name}; upload it again (it may have been deleted)")
     if not found.get("isready"):

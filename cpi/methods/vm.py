@@ -145,7 +145,8 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
             raise CloudError(f"security groups {', '.join(groups)} requested but zone {zone.name} ({zone.kind}) has none")
         params["securitygroupids"] = lookup.security_group_ids(cloud, groups)
     ids: list[str | None]
-    if zone.basic:
+    if zone.basic or (len(plan.nics) == 1 and plan.default_nic.cs_network is None):
+        # Basic zone, or one NIC on the account's default network (CloudStack picks or creates it)
         ids = [None]
         if plan.default_nic.ip:
             params["ipaddress"] = plan.default_nic.ip
