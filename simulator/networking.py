@@ -40,6 +40,11 @@ def network_str(ctx: Ctx, network: dict[str, Any]) -> str:
     return f"Ntwk[{dbid(ctx, network, 'network')}|Guest|{dbid(ctx, offering, 'networkoffering')}]"
 
 
+def account_dbid(ctx: Ctx) -> int:
+    """The numeric account id CloudStack prints in messages ("for account id=2": admin is account 2)."""
+    return ctx.store.first("account").get("_dbid", 2)
+
+
 def account_str(ctx: Ctx) -> str:
     """AccountVO.toString(): Acct[<uuid>-<name>]."""
     acct = ctx.store.first("account")
@@ -241,7 +246,10 @@ def public_ip_of(ctx: Ctx, vm: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def clear_static_nat(ip: dict[str, Any]) -> None:
+def disable_static_nat(ctx: Ctx, ip: dict[str, Any]) -> None:
+    """RulesManagerImpl.disableStaticNat: the IP's firewall rules are revoked with the one-to-one NAT."""
+    for rule in ctx.store.find("firewallrule", ipaddressid=ip["id"]):
+        remove_rule(ctx, "firewallrule", rule)
     ip["isstaticnat"] = False
     for key in ("virtualmachineid", "virtualmachinename", "virtualmachinedisplayname", "vmipaddress"):
         ip.pop(key, None)
@@ -361,18 +369,43 @@ def allocate_nics(ctx: Ctx, zone: dict[str, Any], p: dict[str, Any]) -> tuple[li
 
 # --- expunge ----------------------------------------------------------------------------------------------------
 def release_vm_network(ctx: Ctx, vm: dict[str, Any]) -> None:
-    """What expunging a VM gives back: static NAT on its public IPs is disabled, its port-forwarding rules (and
-    the firewall rules they opened) are removed; its guest IPs are free once the VM record is gone/_removed."""
+    """What expunging a VM gives back: static NAT on its public IPs is disabled (with their firewall rules), its
+    port-forwarding rules (and the firewall rules they opened) are removed; its guest IPs are free once the VM
+    record is gone or `_removed`."""
     for ip in ctx.store.find("publicipaddress", virtualmachineid=vm["id"]):
-        clear_static_nat(ip)
+        disable_static_nat(ctx, ip)
     for rule in ctx.store.find("portforwardingrule", virtualmachineid=vm["id"]):
-        remove_port_forwarding_rule(ctx, rule)
+        remove_rule(ctx, "portforwardingrule", rule)
 
 
-def remove_port_forwarding_rule(ctx: Ctx, rule: dict[str, Any]) -> None:
+# --- rules on public IPs ----------------------------------------------------------------------------------------
+def zone_dbid(ctx: Ctx, zone_id: str) -> int:
+    """Zones are numbered 1, 2, ... in seed order, as on a fresh CloudStack."""
+    ids = [z["id"] for z in ctx.store.all("zone")]
+    return ids.index(zone_id) + 1 if zone_id in ids else 0
+
+
+def ip_str(ctx: Ctx, ip: dict[str, Any]) -> str:
+    """IPAddressVO.toString(): Ip[<address>-<zone id>]."""
+    return f"Ip[{ip['ipaddress']}-{zone_dbid(ctx, ip['zoneid'])}]"
+
+
+def remove_rule(ctx: Ctx, kind: str, rule: dict[str, Any]) -> None:
+    """Remove a firewall or port-forwarding rule with its tags; a port-forwarding rule takes along the firewall
+    rule it opened (revokeRelatedFirewallRule)."""
     from .commands.tags import remove_tags_of
-    ctx.store.remove("portforwardingrule", rule["id"])
+    ctx.store.remove(kind, rule["id"])
     remove_tags_of(ctx, rule["id"])
-    for fw in ctx.store.find("firewallrule", _related=rule["id"]):
-        ctx.store.remove("firewallrule", fw["id"])
-        remove_tags_of(ctx, fw["id"])
+    if kind == "portforwardingrule":
+        for fw in ctx.store.find("firewallrule", _related=rule["id"]):
+            remove_rule(ctx, "firewallrule", fw)
+
+
+def remove_ip_and_rules(ctx: Ctx, ip: dict[str, Any]) -> None:
+    """Release a public IP: its firewall and port-forwarding rules and static NAT go with it."""
+    from .commands.tags import remove_tags_of
+    for kind in ("portforwardingrule", "firewallrule"):
+        for rule in ctx.store.find(kind, ipaddressid=ip["id"]):
+            remove_rule(ctx, kind, rule)
+    ctx.store.remove("publicipaddress", ip["id"])
+    remove_tags_of(ctx, ip["id"])

@@ -1,0 +1,290 @@
+"""Firewall rules (ingress on a public IP, egress on a network) and port forwarding rules.
+
+Validation and conflict detection follow CloudStack 4.18 FirewallManagerImpl (validateFirewallRule,
+detectRulesConflict) and RulesManagerImpl.createPortForwardingRule. As in CloudStack these are create-type async
+commands: parameters are checked and conflicts refused when the command is called (537 for a conflict), the job
+then applies the rule. Stored rules of kind "firewallrule" carry `traffictype` Ingress or Egress.
+"""
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..errors import PARAM_ERROR, internal, param_error, rule_conflict, server_error
+from ..networking import dbid, has_service, remove_rule, zone_dbid
+from ..registry import Ctx, command, filter_common, public
+from ..store import new_id
+
+INGRESS_PROTOCOLS = ("tcp", "udp", "icmp")
+EGRESS_PROTOCOLS = ("tcp", "udp", "icmp", "all")
+PF_PROTOCOLS = ("tcp", "udp")
+
+
+def rule_view(ctx: Ctx, rule: dict[str, Any]) -> dict[str, Any]:
+    return public({**rule, "tags": ctx.tags_of(rule["id"])})
+
+
+def _cidrs(text: str | None) -> list[str]:
+    return [c for c in (text or "").split(",") if c]
+
+
+def _check_cidrs(cidrs: list[str], what: str) -> None:
+    for cidr in cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+            valid = "/" in cidr
+        except ValueError:
+            valid = False
+        if not valid:
+            raise server_error(PARAM_ERROR, f"{what} CIDRs formatting error {cidr}")
+
+
+def _cidrs_overlap(a: list[str], b: list[str]) -> bool:
+    """detectConflictingCidrs: rules only conflict when they share a CIDR (no CIDR at all counts as shared)."""
+    return (not a and not b) or bool(set(a) & set(b))
+
+
+def _check_ports(start: int | None, end: int | None) -> None:
+    if start is not None and not 0 <= start <= 65535:
+        raise param_error(f"publicPort is an invalid value: {start}")
+    if end is not None and not 0 <= end <= 65535:
+        raise param_error(f"Public port range is an invalid value: {end}")
+    if start is not None and end is not None and start > end:
+        raise param_error("Start port can't be bigger than end port")
+
+
+def _detect_conflict(ctx: Ctx, new: dict[str, Any], others: list[dict[str, Any]], kind: str) -> None:
+    """FirewallManagerImpl.detectRulesConflict for rules of the same purpose (firewall vs firewall, PF vs PF)."""
+    for rule in others:
+        if rule["protocol"] != new["protocol"]:
+            continue          # different protocols never conflict
+        if kind == "firewallrule":
+            dup = (_cidrs_overlap(_cidrs(rule.get("cidrlist")), _cidrs(new.get("cidrlist")))
+                   and _cidrs_overlap(_cidrs(rule.get("destcidrlist")), _cidrs(new.get("destcidrlist"))))
+            start_key, end_key = "startport", "endport"
+        else:
+            dup = _cidrs_overlap(_cidrs(rule.get("cidrlist")), _cidrs(new.get("cidrlist")))
+            start_key, end_key = "_publicstart", "_publicend"
+        if new["protocol"] == "icmp":
+            if dup and rule.get("icmptype") == new.get("icmptype") and rule.get("icmpcode") == new.get("icmpcode"):
+                raise param_error(f"New rule conflicts with existing rule id={rule['_dbid']}")
+            continue
+        ns, ne, rs, re_ = new.get(start_key), new.get(end_key), rule.get(start_key), rule.get(end_key)
+        if None in (ns, ne, rs, re_):
+            if dup and ns is None and rs is None:
+                raise rule_conflict(f"There is already a firewall rule specified with protocol = {new['protocol']} "
+                                    "and no ports")
+            continue
+        if dup and ns <= re_ and rs <= ne:
+            raise rule_conflict(f"The range specified, {ns}-{ne}, conflicts with rule {rule['_dbid']} which has "
+                                f"{rs}-{re_}")
+
+
+def _new_firewall_rule(ctx: Ctx, *, protocol: str, start: int | None, end: int | None, cidrs: list[str],
+                       icmp_type: int | None, icmp_code: int | None, traffic: str, network: dict[str, Any],
+                       ip: dict[str, Any] | None, dest_cidrs: list[str] | None = None, related: str | None = None,
+                       display: bool = True) -> dict[str, Any]:
+    """Validate, check for conflicts and store a firewall rule (state Add until its job applies it)."""
+    allowed = EGRESS_PROTOCOLS if traffic == "Egress" else INGRESS_PROTOCOLS
+    _check_ports(start, end)
+    if protocol not in allowed:
+        raise param_error(f"Protocol {protocol} is not supported in zone {zone_dbid(ctx, network['zoneid'])}")
+    if protocol != "icmp" and (icmp_type is not None or icmp_code is not None):
+        raise param_error("Can specify icmpCode and icmpType for ICMP protocol only")
+    if protocol == "icmp":
+        if start is not None or end is not None:
+            raise param_error("Can't specify start/end port when protocol is ICMP")
+        icmp_type = -1 if icmp_type is None else icmp_type
+        icmp_code = -1 if icmp_code is None else icmp_code
+    rule = {"id": new_id(), "protocol": protocol, "startport": start, "endport": end,
+            "ipaddressid": ip["id"] if ip else None, "ipaddress": ip["ipaddress"] if ip else None,
+            "networkid": network["id"], "state": "Add", "cidrlist": ",".join(cidrs),
+            "destcidrlist": ",".join(dest_cidrs or []), "icmptype": icmp_type, "icmpcode": icmp_code,
+            "fordisplay": display, "traffictype": traffic,
+            "_dbid": ctx.store.next_number("firewallrule"), "_related": related}
+    if traffic == "Egress":
+        others = ctx.store.find("firewallrule", networkid=network["id"], traffictype="Egress")
+    else:
+        others = ctx.store.find("firewallrule", ipaddressid=ip["id"], traffictype="Ingress")
+    _detect_conflict(ctx, rule, others, "firewallrule")
+    return ctx.store.add("firewallrule", rule)
+
+
+def _apply(ctx: Ctx, kind: str, rule: dict[str, Any], result_key: str, *extra: dict[str, Any]) -> dict:
+    """The async part of a create-type rule command: the rule (and rules created with it) become Active."""
+    def work() -> dict:
+        for r in (rule, *extra):
+            r["state"] = "Active"
+        return rule_view(ctx, rule)
+
+    def rollback(_err) -> None:
+        remove_rule(ctx, kind, rule)
+    return ctx.job(result_key=result_key, work=work, operation="network_rule", instance_type="FirewallRule",
+                   instance_id=rule["id"], rollback=rollback, create_id=rule["id"])
+
+
+def _ip_network(ctx: Ctx, ip: dict[str, Any], what: str) -> dict[str, Any]:
+    network = ctx.store.get("network", ip.get("associatednetworkid"))
+    if network is None:
+        raise param_error(f"Unable to create {what} ; ip with specified id is not associated with any network")
+    return network
+
+
+def _require_service(ctx: Ctx, network: dict[str, Any], service: str) -> None:
+    """NetworkModel.getNetworkServiceCapabilities: UnsupportedServiceException (a CloudRuntimeException: 530)."""
+    if not has_service(network, service):
+        raise internal(f"Service {service} is not supported in the network id={dbid(ctx, network, 'network')}")
+
+
+# --- ingress firewall -------------------------------------------------------------------------------------------
+@command("createFirewallRule")
+def create_firewall_rule(ctx: Ctx, p: dict) -> dict:
+    ip = ctx.lookup("publicipaddress", p, "ipaddressid")
+    network = _ip_network(ctx, ip, "firewall rule")
+    _require_service(ctx, network, "Firewall")
+    cidrs = p.get("cidrlist") or ["0.0.0.0/0"]
+    _check_cidrs(cidrs, "Source")
+    start = p.get("startport")
+    end = p.get("endport") if p.get("endport") is not None else start
+    rule = _new_firewall_rule(ctx, protocol=p["protocol"].strip().lower(), start=start, end=end, cidrs=cidrs,
+                              icmp_type=p.get("icmptype"), icmp_code=p.get("icmpcode"), traffic="Ingress",
+                              network=network, ip=ip, display=p.get("fordisplay", True))
+    return _apply(ctx, "firewallrule", rule, "firewallrule")
+
+
+def _delete_firewall_rule(ctx: Ctx, p: dict, traffic: str) -> dict:
+    rule = ctx.lookup("firewallrule", p, "id")
+
+    def work() -> None:
+        if rule["traffictype"] != traffic:
+            raise param_error(f"Unable to find {rule['_dbid']} having purpose Firewall")   # (wording inferred)
+        remove_rule(ctx, "firewallrule", rule)
+        return None
+    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="FirewallRule",
+                   instance_id=rule["id"])
+
+
+@command("deleteFirewallRule")
+def delete_firewall_rule(ctx: Ctx, p: dict) -> dict:
+    return _delete_firewall_rule(ctx, p, "Ingress")
+
+
+def _list_rules(ctx: Ctx, p: dict, kind: str, traffic: str | None) -> list[dict[str, Any]]:
+    rules = filter_common(ctx, ctx.store.all(kind), {k: v for k, v in p.items() if k != "keyword"})
+    if traffic is not None:
+        rules = [r for r in rules if r["traffictype"] == traffic]
+    for field in ("ipaddressid", "networkid"):
+        if field in p:
+            rules = [r for r in rules if r.get(field) == p[field]]
+    if "fordisplay" in p:
+        rules = [r for r in rules if r.get("fordisplay", True) == p["fordisplay"]]
+    return rules
+
+
+@command("listFirewallRules")
+def list_firewall_rules(ctx: Ctx, p: dict) -> dict:
+    rules = _list_rules(ctx, p, "firewallrule", "Ingress")
+    return ctx.listing("firewallrule", [rule_view(ctx, r) for r in rules], p)
+
+
+# --- egress firewall --------------------------------------------------------------------------------------------
+@command("createEgressFirewallRule")
+def create_egress_firewall_rule(ctx: Ctx, p: dict) -> dict:
+    network = ctx.lookup("network", p, "networkid")
+    _require_service(ctx, network, "Firewall")
+    cidrs = p.get("cidrlist") or [network["cidr"]]
+    _check_cidrs(cidrs, "Source")
+    dest = p.get("destcidrlist") or []
+    _check_cidrs(dest, "Destination")
+    start = p.get("startport")
+    end = p.get("endport") if p.get("endport") is not None else start
+    rule = _new_firewall_rule(ctx, protocol=p["protocol"].strip().lower(), start=start, end=end, cidrs=cidrs,
+                              icmp_type=p.get("icmptype"), icmp_code=p.get("icmpcode"), traffic="Egress",
+                              network=network, ip=None, dest_cidrs=dest, display=p.get("fordisplay", True))
+    return _apply(ctx, "firewallrule", rule, "firewallrule")
+
+
+@command("deleteEgressFirewallRule")
+def delete_egress_firewall_rule(ctx: Ctx, p: dict) -> dict:
+    return _delete_firewall_rule(ctx, p, "Egress")
+
+
+@command("listEgressFirewallRules")
+def list_egress_firewall_rules(ctx: Ctx, p: dict) -> dict:
+    rules = _list_rules(ctx, p, "firewallrule", "Egress")
+    return ctx.listing("firewallrule", [rule_view(ctx, r) for r in rules], p)
+
+
+# --- port forwarding --------------------------------------------------------------------------------------------
+@command("createPortForwardingRule")
+def create_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
+    ip = ctx.lookup("publicipaddress", p, "ipaddressid")
+    vm = ctx.lookup("virtualmachine", p, "virtualmachineid")
+    ip_dbid = dbid(ctx, ip, "publicipaddress")
+    if ip["isstaticnat"]:
+        raise param_error(f"Unable to create port forwarding rule; ip id={ip_dbid} has static nat enabled")
+    network = ctx.store.get("network", ip.get("associatednetworkid") or p.get("networkid"))
+    if network is None:
+        raise param_error(f"Unable to create port forwarding rule for the ipAddress id={ip_dbid} as ip is not "
+                          "associated with any network and no networkId is passed in")
+    protocol = p["protocol"].strip().lower()
+    pub_start, priv_start = p["publicport"], p["privateport"]
+    pub_end = p["publicendport"] if p.get("publicendport") is not None else pub_start
+    priv_end = p["privateendport"] if p.get("privateendport") is not None else priv_start
+    _check_ports(pub_start, pub_end)
+    _require_service(ctx, network, "PortForwarding")
+    if protocol not in PF_PROTOCOLS:
+        raise param_error(f"Protocol {protocol} is not supported in zone {zone_dbid(ctx, network['zoneid'])}")
+    if priv_start > priv_end:
+        raise param_error("Start port can't be bigger than end port")
+    if priv_end - priv_start != pub_end - pub_start:
+        raise param_error("Source port and destination port ranges should be of equal sizes.")
+    nic = next((n for n in vm.get("nic") or [] if n.get("networkid") == network["id"]), None)
+    if nic is None or not nic.get("ipaddress"):
+        raise param_error("Vm doesn't belong to network associated with ipAddress")
+    if (pub_start != pub_end or priv_start != priv_end) and pub_start != priv_start:
+        raise param_error("Private port start should be equal to public port start")
+    if (pub_start != pub_end or priv_start != priv_end) and pub_end != priv_end:
+        raise param_error("Private port end should be equal to public port end")
+    cidrs = p.get("cidrlist") or []
+    _check_cidrs(cidrs, "Source")
+    rule_id = new_id()
+    rule = {"id": rule_id, "privateport": str(priv_start), "privateendport": str(priv_end),
+            "protocol": protocol, "publicport": str(pub_start), "publicendport": str(pub_end),
+            "virtualmachineid": vm["id"], "virtualmachinename": vm.get("name"),
+            "virtualmachinedisplayname": vm.get("displayname") or vm.get("name"), "ipaddressid": ip["id"],
+            "ipaddress": ip["ipaddress"], "state": "Add", "cidrlist": ",".join(cidrs), "networkid": network["id"],
+            "vmguestip": p.get("vmguestip") or nic["ipaddress"], "fordisplay": p.get("fordisplay", True),
+            "_dbid": ctx.store.next_number("firewallrule"), "_publicstart": pub_start, "_publicend": pub_end}
+    opened = []
+    if p.get("openfirewall", True):
+        # createRuleForAllCidrs: a firewall rule for 0.0.0.0/0 tied to this rule (it can conflict, too).
+        opened.append(_new_firewall_rule(ctx, protocol=protocol, start=pub_start, end=pub_end, cidrs=["0.0.0.0/0"],
+                                         icmp_type=None, icmp_code=None, traffic="Ingress", network=network, ip=ip,
+                                         related=rule_id))
+    try:
+        _detect_conflict(ctx, rule, ctx.store.find("portforwardingrule", ipaddressid=ip["id"]),
+                         "portforwardingrule")
+    except Exception:
+        for fw in opened:
+            remove_rule(ctx, "firewallrule", fw)
+        raise
+    ctx.store.add("portforwardingrule", rule)
+    return _apply(ctx, "portforwardingrule", rule, "portforwardingrule", *opened)
+
+
+@command("deletePortForwardingRule")
+def delete_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
+    rule = ctx.lookup("portforwardingrule", p, "id")
+
+    def work() -> None:
+        remove_rule(ctx, "portforwardingrule", rule)
+        return None
+    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="FirewallRule",
+                   instance_id=rule["id"])
+
+
+@command("listPortForwardingRules")
+def list_port_forwarding_rules(ctx: Ctx, p: dict) -> dict:
+    rules = _list_rules(ctx, p, "portforwardingrule", None)
+    return ctx.listing("portforwardingrule", [rule_view(ctx, r) for r in rules], p)

@@ -1,0 +1,127 @@
+"""Guest networks: createNetwork (isolated networks in Advanced zones), listNetworks, deleteNetwork,
+restartNetwork, updateNetwork. Texts follow CloudStack 4.18 NetworkServiceImpl / NetworkOrchestrator."""
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from ..errors import internal, param_error
+from ..networking import (basic_zone_network, new_network, remove_ip_and_rules, vms_on_network,
+                          zone_guest_gateway)
+from ..registry import Ctx, command, filter_common, public
+from .tags import remove_tags_of
+
+
+def network_view(ctx: Ctx, network: dict[str, Any]) -> dict[str, Any]:
+    return public({**network, "tags": ctx.tags_of(network["id"])})
+
+
+def _valid_ipv4(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+@command("createNetwork")
+def create_network(ctx: Ctx, p: dict) -> dict:
+    offering = ctx.lookup("networkoffering", p, "networkofferingid")
+    zone = ctx.lookup("zone", p, "zoneid")
+    gateway, netmask = p.get("gateway"), p.get("netmask")
+    if zone["networktype"] == "Basic":
+        # Users get an Account-scoped network; a Basic zone only takes the one Domain-wide guest network.
+        raise param_error("Only AclType=Domain can be specified for network creation in Basic zone")
+    if offering["guestiptype"] != "Isolated":
+        raise param_error("Gateway/netmask are required when creating Shared networks.")
+    if gateway is not None and not _valid_ipv4(gateway):
+        raise param_error("Invalid gateway")      # (wording unverified)
+    if netmask is not None and not _valid_ipv4(netmask):
+        raise param_error("Invalid netmask")      # (wording unverified)
+    if gateway is None or netmask is None:
+        # Without both, an isolated network with source NAT takes the zone's guest CIDR.
+        gateway, netmask = zone_guest_gateway(zone)
+    network = new_network(ctx, zone, offering, name=p["name"], displaytext=p.get("displaytext") or p["name"],
+                          gateway=gateway, netmask=netmask)
+    if p.get("networkdomain"):
+        network["networkdomain"] = p["networkdomain"]
+    return {"network": network_view(ctx, network)}
+
+
+def ensure_basic_networks(ctx: Ctx) -> None:
+    """A Basic zone always has its guest network; make it visible before the first deployment."""
+    created = False
+    for zone in ctx.store.find("zone", networktype="Basic"):
+        if not ctx.store.find("network", zoneid=zone["id"], type="Shared"):
+            basic_zone_network(ctx, zone)
+            created = True
+    if created:
+        ctx.store.save()
+
+
+@command("listNetworks")
+def list_networks(ctx: Ctx, p: dict) -> dict:
+    ensure_basic_networks(ctx)
+    networks = filter_common(ctx, ctx.store.all("network"), p)
+    if "type" in p:
+        networks = [n for n in networks if n["type"].lower() == p["type"].lower()]
+    for flag in ("canusefordeploy", "issystem", "restartrequired", "specifyipranges", "displaynetwork"):
+        if flag in p:
+            networks = [n for n in networks if bool(n.get(flag)) == p[flag]]
+    for field in ("networkofferingid", "physicalnetworkid", "vlan"):
+        if field in p:
+            networks = [n for n in networks if n.get(field) == p[field]]
+    if "traffictype" in p:
+        networks = [n for n in networks if n["traffictype"].lower() == p["traffictype"].lower()]
+    if p.get("vpcid") or p.get("forvpc"):
+        networks = []   # the simulator has no VPCs
+    if p.get("supportedservices"):
+        wanted = {s.lower() for s in p["supportedservices"]}
+        networks = [n for n in networks if wanted <= {s["name"].lower() for s in n.get("service", [])}]
+    return ctx.listing("network", [network_view(ctx, n) for n in networks], p)
+
+
+@command("deleteNetwork")
+def delete_network(ctx: Ctx, p: dict) -> dict:
+    network = ctx.lookup("network", p, "id")
+
+    def work() -> None:
+        if vms_on_network(ctx, network["id"]):
+            # NetworkOrchestrator.destroyNetwork refuses while VMs are not expunged; the command reports 530.
+            raise internal("Failed to delete network")
+        for ip in ctx.store.find("publicipaddress", associatednetworkid=network["id"]):
+            remove_ip_and_rules(ctx, ip)
+        for rule in ctx.store.find("firewallrule", networkid=network["id"], traffictype="Egress"):
+            ctx.store.remove("firewallrule", rule["id"])
+            remove_tags_of(ctx, rule["id"])
+        ctx.store.remove("network", network["id"])
+        remove_tags_of(ctx, network["id"])
+        return None
+    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="Network",
+                   instance_id=network["id"])
+
+
+@command("restartNetwork")
+def restart_network(ctx: Ctx, p: dict) -> dict:
+    network = ctx.lookup("network", p, "id")
+
+    def work() -> None:
+        network["restartrequired"] = False
+        return None
+    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="Network",
+                   instance_id=network["id"])
+
+
+@command("updateNetwork")
+def update_network(ctx: Ctx, p: dict) -> dict:
+    network = ctx.lookup("network", p, "id")
+
+    def work() -> dict:
+        for field in ("name", "displaytext", "networkdomain"):
+            if p.get(field):
+                network[field] = p[field]
+        if "displaynetwork" in p:
+            network["displaynetwork"] = p["displaynetwork"]
+        return network_view(ctx, network)
+    return ctx.job(result_key="network", work=work, operation="network_rule", instance_type="Network",
+                   instance_id=network["id"])
