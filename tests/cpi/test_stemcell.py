@@ -65,3 +65,35 @@ def test_bad_image_and_unknown_zone_are_cloud_errors(sim, tmp_path: Path) -> Non
     config = write_config(tmp_path / "cpi2.json", sim, default_zone="Nowhere")
     err = error(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
     assert "zone 'Nowhere' not found" in err["message"] and "Sim-Basic" in err["message"]
+
+
+@pytest.mark.parametrize("mode", ["volume", "auto"])
+def test_volume_copy_from_the_cpis_own_vm(sim_factory, tmp_path: Path, mode: str) -> None:
+    """Mode B: the CPI runs on a CloudStack VM (the simulator's host VM, found through its metadata service);
+    the attached volume shows up as a device file the image is written onto."""
+    import requests
+
+    devices = tmp_path / "dev"
+    sim = sim_factory(host_vm_device_dir=devices)
+    cs = sim.cs()
+    zone = next(z for z in cs.listZones()["zone"] if z["name"] == "Sim-Basic")
+    template = cs.listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
+    offering = cs.listServiceOfferings(name="Small Instance")["serviceoffering"][0]
+    host = cs.deployVirtualMachine(zoneid=zone["id"], templateid=template["id"], serviceofferingid=offering["id"],
+                                   fetch_result=True)["virtualmachine"]
+    requests.post(sim.url("/_sim/host-vm"), json={"id": host["id"]}, timeout=10).raise_for_status()
+
+    image, sha = make_image(tmp_path, size=16 << 20, seed=15)
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", zones=["Sim-Advanced"],
+                          stemcell_upload=mode, metadata_url=sim.base_url, stemcell_device_dir=str(devices))
+    cid = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    resources = sim.resources()
+    [made] = [t for t in own(resources, "template") if t["id"] == cid]
+    assert made["sha256"] == sha and made["isready"] and len(made["zoneids"]) == 2
+    assert own(resources, "snapshot") == []
+    assert [v for v in own(resources, "volume") if v["type"] == "DATADISK"] == []  # the work volume is gone
+    assert list(devices.iterdir()) == []
+    commands = [c["command"] for c in sim.calls()]
+    assert "createTemplate" in commands and "getUploadParamsForTemplate" not in commands
+    assert failed_calls(sim.calls()) == []
+    ok(config, "delete_stemcell", cid)
