@@ -83,9 +83,11 @@ def _offering_resources(ctx: Ctx, offering: dict[str, Any], details: dict[str, s
     if not offering.get("iscustomized"):
         return offering["cpunumber"], offering["cpuspeed"], offering["memory"]
 
+    lowered = {k.lower(): v for k, v in details.items()}   # request keys arrive lower-cased
+
     def number(key: str) -> int:
         try:
-            return int(details.get(key, ""))
+            return int(lowered.get(key.lower(), ""))
         except ValueError:
             return -1
     cpu, speed, memory = number("cpuNumber"), number("cpuSpeed"), number("memory")
@@ -132,7 +134,8 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
     cpu, speed, memory = _offering_resources(ctx, offering, details)
     disk_offering = ctx.lookup("diskoffering", p, "diskofferingid", required=False)
     data_size = _data_disk_size(disk_offering, p.get("size"))
-    root_size = _root_disk_size(template, details.get("rootdisksize") or p.get("rootdisksize"))
+    root_size = _root_disk_size(template, {k.lower(): v for k, v in details.items()}.get("rootdisksize")
+                                or p.get("rootdisksize"))
     key_pairs = _key_pairs(ctx, p)
     user_data = validate_user_data(p["userdata"], ctx.http_method) if p.get("userdata") else None
     start = p.get("startvm", True)
@@ -236,7 +239,7 @@ def start_virtual_machine(ctx: Ctx, p: dict) -> dict:
     def work() -> dict:
         if vm["state"] == "Running":
             raise param_error(f"The virtual machine {vm['id']} ({vm['displayname']}) is already running")
-        if vm["state"] != "Stopped":
+        if vm["state"] not in ("Stopped", "Starting"):
             raise internal(f"Unable to start VM instance {vm['instancename']} in state {vm['state']}")
         for nic in vm["nic"]:
             network = ctx.store.get("network", nic["networkid"])

@@ -34,8 +34,8 @@ class Cloud:
 
     def deploy(self, zone: str = "Sim-Basic", **params: Any) -> dict[str, Any]:
         params.setdefault("name", unique("vm"))
+        params.setdefault("serviceofferingid", self.offerings["Small Instance"]["id"])
         return self.api.deployVirtualMachine(zoneid=self.zone(zone)["id"], templateid=self.template(zone)["id"],
-                                             serviceofferingid=self.offerings["Small Instance"]["id"],
                                              **params)["virtualmachine"]
 
     def volume(self, zone: str = "Sim-Basic", offering: str = "Small", **params: Any) -> dict[str, Any]:
