@@ -1,7 +1,7 @@
 """The wheels vendored in the `cloudstack_cpi` package: the CPI itself and what it imports at run time.
 
 - The CPI's own wheel is built here, deterministically (fixed zip times, sorted), from the `cpi` package without its
-  release builder: `cloudstack-cpi`, pure Python, requiring only the runtime dependencies below.
+  operator-side tooling (the release builder, the lifecycle check driver): `cloudstack-cpi`, pure Python, requiring only the runtime dependencies below.
 - Runtime dependencies are what cpi/ imports: cs and requests (API calls) and jsonschema (config validation), with
   their dependency closures. typer, rich, paramiko, pyyaml are the inception tool's, not the CPI's.
   jsonschema's rpds-py is compiled, so wheels are vendored for CPython 3.10 to 3.14 on manylinux2014 x86_64
@@ -35,7 +35,9 @@ RUNTIME = ("cs", "requests", "jsonschema")
 OPTIONAL = ("isal",)
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 PLATFORMS = ("manylinux_2_17_x86_64", "manylinux2014_x86_64")
-_EXCLUDED = ("release",)  # subpackages of cpi/ that stay out of the runtime wheel
+#: Entries of cpi/ that are operator-side tooling, not the CPI: left out of the runtime wheel (they may import the
+#: inception tool's dependencies, e.g. pyyaml).
+TOOLING = ("release", "lifecycle.py")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _SAVED = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(.+\.whl)\s*$", re.MULTILINE)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -114,7 +116,7 @@ def build_cpi_wheel(dest_dir: Path, version: str) -> Path:
         if path.is_file()
         and "__pycache__" not in path.parts
         and path.suffix != ".pyc"
-        and path.relative_to(package).parts[0] not in _EXCLUDED
+        and path.relative_to(package).parts[0] not in TOOLING
     )
     dist_info = f"cloudstack_cpi-{version}.dist-info"
     requirements = "".join(f"Requires-Dist: {r}\n" for r in project_requirements(RUNTIME))
