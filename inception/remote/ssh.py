@@ -17,6 +17,7 @@ import re
 import secrets as token
 import select
 import shlex
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -198,6 +199,11 @@ class RemoteHost:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 continue
+            transport = client.get_transport()
+            if transport is not None and hasattr(transport.sock, "setsockopt"):
+                # Small request/response exchanges (each command, each SFTP stat) must not wait for
+                # delayed ACKs: without this every remote command costs ~40 ms more.
+                transport.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._client = client
             log.info("connected to %s@%s (host key %s)", self.target.user, self.target.address,
                      fingerprint(self.target.host_public_key))
@@ -258,7 +264,7 @@ class RemoteHost:
                 channel.sendall(stdin)
             channel.shutdown_write()
             while True:
-                select.select([channel], [], [], 0.05)
+                select.select([channel], [], [], 0.01)
                 while channel.recv_ready():
                     out.feed(channel.recv(_CHUNK))
                 while channel.recv_stderr_ready():
