@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from cpi.cloudstack.client import CloudStackClient
+from cpi.cloudstack.errors import CloudStackError
 from inception.config.loader import ConfigError, Problem, ProjectConfig
 from inception.state import State
 
@@ -44,6 +45,21 @@ class CloudContext:
         self._local = threading.local()
         self._cache_lock = threading.Lock()
         self._cache: dict[tuple, Any] = {}
+        self._resolved: dict[str, dict[str, Any] | None] = {}
+
+    # -- live objects of the steps, as they complete (or, in a plan, as they are found) ---------------
+
+    def resolve(self, key: str, live: dict[str, Any] | None) -> None:
+        with self._cache_lock:
+            self._resolved[key] = live
+
+    def live(self, key: str) -> dict[str, Any] | None:
+        """The live object of step `key`; before that step ran, a stub {id, attrs...} from the state record."""
+        with self._cache_lock:
+            if key in self._resolved:
+                return self._resolved[key]
+        record = self.state.get(key)
+        return {**record.attrs, "id": record.id} if record and record.id else None
 
     @property
     def client(self) -> CloudStackClient:
@@ -69,10 +85,15 @@ class CloudContext:
     # -- tags -------------------------------------------------------------------------------------
 
     def tag(self, resourcetype: str, resource_id: str, key: str) -> None:
-        """Mark a resource as this environment's (`key` = its state key)."""
-        self.client.run("createTags", resourceids=resource_id, resourcetype=resourcetype,
-                        tags=[{"key": ENV_TAG, "value": self.env}, {"key": KEY_TAG, "value": key}],
-                        operation=f"tag {resourcetype} {resource_id}")
+        """Mark a resource as this environment's (`key` = its state key). Both tags go in one job, so a
+        resource has both or neither; a lost answer is settled by looking the tags up."""
+        try:
+            self.client.run("createTags", resourceids=resource_id, resourcetype=resourcetype,
+                            tags=[{"key": ENV_TAG, "value": self.env}, {"key": KEY_TAG, "value": key}],
+                            operation=f"tag {resourcetype} {resource_id}")
+        except CloudStackError:
+            if not self.client.list("listTags", resourceid=resource_id, key=ENV_TAG, value=self.env):
+                raise
 
     def tag_filter(self, key: str) -> dict[str, Any]:
         """List-command parameters matching resources tagged with this environment and `key`."""

@@ -82,7 +82,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
          lambda live: f"fingerprint {live.get('fingerprint')}", list_by="name"),
     Kind("security_group", "security group", "SecurityGroup", "listSecurityGroups", _delete_security_group,
          lambda live: f"{len(live.get('ingressrule') or [])} ingress rules"),
-    Kind("sg_ingress", "ingress rule", None, None, _async("revokeSecurityGroupIngress")),
+    Kind("sg_ingress", "ingress rule", None, None, _async("revokeSecurityGroupIngress"),
+         lambda live: f"{live.get('protocol', '').upper()} {live.get('startport')}-{live.get('endport')} from "
+                      f"{live.get('cidr') or live.get('securitygroupname')}"),
     Kind("network", "network", "Network", "listNetworks", _async("deleteNetwork"),
          lambda live: f"{live.get('cidr')} {live.get('state')}"),
     Kind("public_ip", "public IP", "PublicIpAddress", "listPublicIpAddresses", _async("disassociateIpAddress"),

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from inception.cloud.context import CloudContext
 from inception.cloud.kinds import KINDS
@@ -62,7 +62,7 @@ class Step:
     def resource_id(self, live: dict[str, Any]) -> str:
         return live["id"]
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         return self.spec()
 
     def parent(self, ctx: CloudContext, key: str) -> dict[str, Any] | None:
@@ -113,7 +113,7 @@ class KeypairStep(Step):
         if pem is None:
             if not generate:
                 return None
-            key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+            key = ed25519.Ed25519PrivateKey.generate()
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
                                     serialization.NoEncryption()).decode()
             ctx.state.dir.write_secret(secret, pem)
@@ -142,7 +142,7 @@ class KeypairStep(Step):
     def resource_id(self, live: dict[str, Any]) -> str:
         return live["name"]
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         return {**self.spec(), "fingerprint": live.get("fingerprint")}
 
 
@@ -205,12 +205,8 @@ class IngressRuleStep(Step):
     def resource_id(self, live: dict[str, Any]) -> str:
         return live["ruleid"]
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
-        return {"group_id": self.parent_id_cached}
-
-    def settle(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
-        self.parent_id_cached = self.parent_id(ctx, self.group_key)
-        return live
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
+        return {"group_id": self.parent_id(ctx, self.group_key)}
 
 
 # -- advanced zones: network, public IPs, NAT, firewall ---------------------------------------------
@@ -279,7 +275,7 @@ class PublicIpStep(Step):
         return self._create_or_find(ctx, "associateIpAddress", "ipaddress",
                                     networkid=self.parent_id(ctx, self.network_key))
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         return {"ipaddress": live.get("ipaddress")}
 
 
@@ -299,7 +295,7 @@ class ExistingIpStep(Step):
         raise ConfigError(ctx.config.source, [Problem(self.config_key, f"{self.address} is not acquired in this "
                                                       "account", "acquire it first, or remove the key")])
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         return {"ipaddress": live.get("ipaddress")}
 
 
@@ -323,14 +319,12 @@ class StaticNatStep(Step):
         return None
 
     def create(self, ctx: CloudContext) -> dict[str, Any]:
-        ip_id, vm_id = self.parent_id(ctx, self.ip_key), self.parent_id(ctx, self.vm_key)
-        try:
-            ctx.client.call("enableStaticNat", ipaddressid=ip_id, virtualmachineid=vm_id)
-        except Exception:
-            found = self.find(ctx, True)
-            if found is None:
-                raise
-        return self.find(ctx, True) or {}
+        self._create_or_find(ctx, "enableStaticNat", "success", ipaddressid=self.parent_id(ctx, self.ip_key),
+                             virtualmachineid=self.parent_id(ctx, self.vm_key))
+        live = self.find(ctx, True)
+        if live is None:
+            raise RuntimeError(f"enableStaticNat answered but {self.label} is not enabled")
+        return live
 
 
 class FirewallRuleStep(Step):
@@ -471,6 +465,6 @@ class VmStep(Step):
             live = ctx.client.find_one("listVirtualMachines", id=live["id"]) or {"state": "Expunged"}
         return live
 
-    def attrs(self, live: dict[str, Any]) -> dict[str, Any]:
+    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         nics = live.get("nic") or [{}]
         return {**self.spec(), "private_ip": nics[0].get("ipaddress")}

@@ -206,6 +206,11 @@ class State:
             self._data.setdefault("outputs", {}).update(values)
             self.save()
 
+    def clear_outputs(self, keep: tuple[str, ...] = ()) -> None:
+        with self._lock:
+            self._data["outputs"] = {k: v for k, v in self._data.get("outputs", {}).items() if k in keep}
+            self.save()
+
     def get_value(self, key: str, default: Any = None) -> Any:
         with self._lock:
             return self._data.get(key, default)

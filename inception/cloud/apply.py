@@ -1,0 +1,112 @@
+"""The CloudStack half of `up`: plan (refusing what cannot be applied), confirm destructive changes, run the
+steps concurrently along their dependencies, drop what the config no longer wants, record the outputs."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from inception.cloud.context import CloudContext
+from inception.cloud.layout import IP_KEY, VM_KEY, build_steps
+from inception.cloud.report import console, err, line, table
+from inception.cloud.runner import Assessment, converge_retrying, run_graph
+from inception.cloud.session import Session
+from inception.cloud.steps import Step
+from inception.cloud.teardown import destroy_recorded
+from inception.config.credentials import api_settings
+from inception.config.loader import ConfigError, Problem, save_config, validate_config
+from inception.plan import make_plan
+
+PAST = {"create": "created", "reuse": "reused", "adopt": "adopted", "use": "used", "replace": "replaced"}
+
+DEMO_CONFIG: dict[str, Any] = {
+    "name": "demo",
+    "cloudstack": {"zone": "Sim-Basic"},
+    "networks": [{"name": "default", "type": "manual", "cidr": "192.0.2.0/24", "gateway": "192.0.2.1",
+                  "reserved": ["192.0.2.2-192.0.2.9"], "static": ["192.0.2.10-192.0.2.40"],
+                  "security_groups": ["demo-bosh"]}],
+    "director": {"ip": "192.0.2.10"},
+    "offerings": {"director": {"compute": "Medium Instance", "disk_size": 40960},
+                  "vm_types": {"small": {"compute": "Small Instance"}, "medium": {"compute": "Medium Instance"},
+                               "large": {"compute": "Large Instance"}, "runner": {"compute": "Large Instance"},
+                               "router": {"compute": "Small Instance"}}},
+    "stemcell": {"url": "https://bosh.io/d/stemcells/bosh-cloudstack-kvm-ubuntu-jammy-go_agent",
+                 "name": "bosh-cloudstack-kvm-ubuntu-jammy-go_agent", "version": "latest"},
+    "releases": {"bosh": {"version": "280.1.6", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=280.1.6"},
+                 "cf": {"version": 175}},
+    "cf": {"system_domain": "demo.example.com"},
+    "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS"},
+}
+
+
+def cloudstack_configured() -> bool:
+    """True when CLOUDSTACK_* or a cloudstack.ini region gives an endpoint and keys."""
+    try:
+        api_settings(validate_config({"name": "probe", "cloudstack": {"zone": "probe"}}))
+    except ConfigError:
+        return False
+    return True
+
+
+def prepare(config_path: Path, *, interactive: bool) -> None:
+    """Make sure a config exists: the wizard when a CloudStack is configured, else an offline demo."""
+    if config_path.exists():
+        return
+    if cloudstack_configured():
+        if not interactive:
+            raise ConfigError(str(config_path), [Problem("", "file not found", "run `inception init` to write it")])
+        from inception.wizard import run_wizard
+
+        run_wizard(config_path, reconfigure=False)
+        return
+    save_config(config_path, DEMO_CONFIG)
+    console.print(f"No {config_path} and no CloudStack configured (cloudstack.endpoint, CLOUDSTACK_ENDPOINT, "
+                  f"cloudstack.ini): wrote an offline demo config to {config_path} for the [bold]embedded "
+                  "simulator[/]. Run `inception init` to target a real CloudStack.")
+
+
+def _confirm_destructive(rows: list, confirm: Callable[[str], bool] | bool | None) -> None:
+    if not rows or confirm is None:
+        return
+    console.print(table("Deletions and replacements", ["action", "resource", "why"],
+                        [[r.action, r.label, r.detail] for r in rows]))
+    if confirm is False:
+        err.print("[red]refused:[/] these changes delete resources; pass --yes to apply them non-interactively")
+        raise typer.Exit(1)
+    if not confirm("Apply them?"):
+        raise typer.Exit(1)
+
+
+def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool] | bool | None) -> list[Step]:
+    steps = build_steps(session.ctx)
+    plan = make_plan(CloudContext(session.config, session.state, session.target), steps)
+    if plan.refusals:
+        console.print(table("Refused", ["resource", "why"], [[r.label, r.detail] for r in plan.refusals]))
+        err.print("[red]refused:[/] nothing was changed; fix the config (or the cloud) and run `inception up` again")
+        raise typer.Exit(1)
+    _confirm_destructive([r for r in plan.rows if r.action in ("delete", "replace")], confirm)
+
+    def done(step: Step, found: Assessment | None, error: BaseException | None, seconds: float) -> None:
+        if error is None and found is not None:
+            line(PAST.get(found.action, found.action), step.label, found.detail if found.action != "use" else "",
+                 seconds)
+        else:
+            line("failed", step.label, str(error), seconds)
+
+    run_graph(steps, lambda step: converge_retrying(session.ctx, step), workers=workers, on_done=done)
+    wanted = {s.key for s in steps}
+    destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
+                     only=lambda record: record.key not in wanted)
+    _record_outputs(session)
+    return steps
+
+
+def _record_outputs(session: Session) -> None:
+    vm = session.state.get(VM_KEY)
+    ip = session.state.get(IP_KEY)
+    private = vm.attrs.get("private_ip") if vm else None
+    public = ip.attrs.get("ipaddress") if ip else None
+    session.state.set_output(inception_vm=vm.id if vm else None, inception_private_ip=private,
+                             inception_public_ip=public, inception_address=public or private)

@@ -1,0 +1,261 @@
+"""After the CloudStack side: the Micro BOSH bootstrap, and its undoing.
+
+- On a real CloudStack (or any target with `inception.ssh_address`): over SSH with the host key pinned
+  (inception.remote): install the bosh CLI, upload the CPI release built from this checkout and the stemcell,
+  `bosh create-env` with live output, bring its state and credentials back into secrets/.
+- On a simulator the inception VM has no operating system: the same bundle is prepared in the state dir
+  (rendered manifest, CPI release, scripts), the CPI lifecycle check runs through the simulator, and we say
+  plainly that create-env was not run.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inception.cloud.report import console, line
+from inception.cloud.session import Session
+from inception.cloud.steps import keypair_secret
+from inception.config.loader import ConfigError, Problem, ProjectConfig, validate_config
+from inception.state import StateDir
+
+BUNDLE = "bundle"
+MANIFEST_SECRET = "micro-bosh.yml"        # rendered: holds the API secret and generated passwords
+VARS_SECRET = "director-creds.yml"
+STATE_SECRET = "director-state.json"
+REMOTE_RELEASES, REMOTE_STEMCELLS = "releases", "stemcells"   # inception.remote's workspace layout
+
+
+@dataclass
+class Bundle:
+    manifest: Path
+    vars_store: Path
+    state: Path
+    cpi_release: Path
+    config: ProjectConfig        # the config the manifest was rendered from (artifacts as the VM sees them)
+
+
+def ssh_override(config: ProjectConfig) -> tuple[str, int] | None:
+    text = (config.get("inception") or {}).get("ssh_address")
+    if not text:
+        return None
+    host, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "22")
+    return host, int(port or 22)
+
+
+def _bundle_dir(state_dir: StateDir) -> Path:
+    path = state_dir.path / BUNDLE
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
+
+
+def _cpi_release(session: Session, bundle: Path) -> Path:
+    """releases.cpi when configured as a file; else the release built from this checkout (kept between runs
+    while its inputs are unchanged: the builder is reproducible)."""
+    spec = (session.config.get("releases") or {}).get("cpi") or {}
+    if spec.get("file"):
+        return (Path(session.config.source).resolve().parent / spec["file"]).resolve()
+    from cpi.release import ReleaseBuildError, build_release
+
+    try:
+        built = build_release(bundle)
+    except ReleaseBuildError as exc:
+        raise ConfigError(session.config.source, [Problem("releases.cpi", f"the CPI release could not be built: {exc}",
+                                                          "set releases.cpi.file to a built release")]) from None
+    for old in bundle.glob("bosh-cloudstack-cpi-*.tgz"):
+        if old != built.path:
+            old.unlink()
+    return built.path
+
+
+def _render_config(session: Session, release: Path, remote: bool) -> ProjectConfig:
+    """A copy of the config for rendering: the target's API credentials, and (for the VM) artifacts by the
+    relative paths inception.remote uploads them to. Never saved."""
+    data: dict[str, Any] = copy.deepcopy(session.config.data)
+    target = session.target
+    data["cloudstack"].update(endpoint=target.endpoint, api_key=target.api_key, secret_key=target.secret_key)
+    releases = data.setdefault("releases", {})
+    releases["cpi"] = {"version": release.name.removeprefix("bosh-cloudstack-cpi-").removesuffix(".tgz"),
+                       "file": f"{REMOTE_RELEASES}/{release.name}" if remote else str(release)}
+    if remote:
+        for name, spec in releases.items():
+            if name != "cpi" and spec.get("file"):
+                spec["file"] = f"{REMOTE_RELEASES}/{Path(spec['file']).name}"
+        stemcell = data.get("stemcell") or {}
+        if stemcell.get("file"):
+            stemcell["file"] = f"{REMOTE_STEMCELLS}/{Path(stemcell['file']).name}"
+    return validate_config(data, session.config.source)
+
+
+def prepare_bundle(session: Session, *, remote: bool) -> Bundle:
+    """Render the Micro BOSH manifest (vars store in secrets/), build the CPI release, write the scripts."""
+    from inception.manifests.render import render
+    from inception.manifests.varstore import VarsStore
+
+    state_dir = session.state_dir
+    bundle = _bundle_dir(state_dir)
+    release = _cpi_release(session, bundle)
+    config = _render_config(session, release, remote)
+    vars_store = state_dir.secrets / VARS_SECRET
+    rendered = render("micro", config, store=VarsStore(vars_store))
+    manifest = state_dir.write_secret(MANIFEST_SECRET, rendered.text)
+    scripts = {
+        "create-env.sh": f"bosh create-env ../{state_dir.relative(manifest)} --state ../secrets/{STATE_SECRET} "
+                         f"--vars-store ../secrets/{VARS_SECRET}",
+        "delete-env.sh": f"bosh delete-env ../{state_dir.relative(manifest)} --state ../secrets/{STATE_SECRET} "
+                         f"--vars-store ../secrets/{VARS_SECRET}",
+    }
+    for name, command in scripts.items():
+        path = bundle / name
+        path.write_text(f"#!/bin/sh\n# Run from {BUNDLE}/ on a machine in the zone (the inception VM).\nset -e\n"
+                        f'cd "$(dirname "$0")"\n{command} "$@"\n')
+        os.chmod(path, 0o700)
+    session.state.set_step("bundle", status="ready", manifest=state_dir.relative(manifest),
+                           cpi_release=state_dir.relative(release) if release.is_relative_to(state_dir.path.resolve())
+                           else release.name)
+    return Bundle(manifest, vars_store, state_dir.secrets / STATE_SECRET, release, config)
+
+
+def bootstrap(session: Session) -> None:
+    if session.target.simulated and ssh_override(session.config) is None:
+        _simulated(session)
+    else:
+        _remote(session)
+
+
+# -- on a simulator ------------------------------------------------------------------------------------
+
+def _simulated(session: Session) -> None:
+    bundle = prepare_bundle(session, remote=False)
+    line("created", "bootstrap bundle", f"{session.state_dir.relative(bundle.cpi_release)}, "
+                                        f"{session.state_dir.relative(bundle.manifest)}, {BUNDLE}/create-env.sh")
+    if session.state.step("cpi_check").get("status") != "passed":
+        _cpi_check(session)
+    else:
+        line("reused", "CPI lifecycle check", "passed on an earlier run")
+    session.state.set_step("bootstrap", status="not run", detail="simulated inception VM: no operating system")
+    console.print("[yellow]create-env was NOT run:[/] the simulated inception VM has no operating system to run "
+                  "it on. Everything else is in place: the CloudStack resources, the bundle in "
+                  f"{session.state_dir.path / BUNDLE}, and a CPI that passed its lifecycle check here.")
+    console.print("Next: `inception status` to see the environment, `inception destroy` to remove it.")
+
+
+def _cpi_check(session: Session) -> None:
+    import tempfile
+
+    from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle
+    from inception.commands.cpi_check import _from_simulator
+
+    def report(result: StepResult) -> None:
+        line("passed" if result.ok else "failed", f"CPI {result.name}", result.detail, result.seconds)
+
+    console.print("CPI lifecycle check through the simulator:")
+    with tempfile.TemporaryDirectory(prefix="cpi-check-", dir=session.state_dir.path) as tmp:
+        config_path, plan = _from_simulator(session.target, session.config.cloudstack["zone"], Path(tmp))
+        results = run_lifecycle(CpiProcess(config_path), plan, report)
+    failed = [r.name for r in results if not r.ok]
+    session.state.set_step("cpi_check", status="failed" if failed else "passed",
+                           detail=", ".join(failed) if failed else f"{len(results)} steps")
+    if failed:
+        console.print(f"[red]CPI lifecycle check failed:[/] {', '.join(failed)}")
+
+
+# -- on a real inception VM ---------------------------------------------------------------------------------
+
+def _ssh_target(session: Session) -> Any:
+    from inception.remote.connection import load_connection, record_inception_vm
+
+    settings = session.config.get("inception") or {}
+    override = ssh_override(session.config)
+    outputs = session.state.outputs
+    address, port = override or (outputs.get("inception_address"), 22)
+    if not address:
+        raise ConfigError(session.config.source, [Problem("inception.ssh_address", "the inception VM has no "
+                                                          "address yet", "run `inception up` (or set it)")])
+    if settings.get("public_key_file"):
+        private = (Path(session.config.source).resolve().parent / settings["public_key_file"]).with_suffix("")
+    else:
+        private = session.state_dir.secrets / keypair_secret(settings.get("keypair") or session.config.key_name)
+    record_inception_vm(session.state, address=address, private_key=private, port=port,
+                        user=settings.get("ssh_user", "ubuntu"))
+    return load_connection(session.state_dir.path).target
+
+
+def _artifacts(session: Session, bundle: Bundle) -> tuple[list[Any], Any]:
+    from inception.remote.bootstrap import Artifact
+
+    base = Path(session.config.source).resolve().parent
+
+    def artifact(spec: dict[str, Any], key: str) -> Any:
+        if spec.get("file"):
+            return Artifact.from_file(base / spec["file"])
+        sha1 = spec.get("sha1")
+        if not spec.get("url") or not sha1:
+            raise ConfigError(session.config.source, [Problem(f"{key}.sha1", "a URL download needs its checksum",
+                                                              f"set {key}.sha1", True)])
+        digest = {"sha256": sha1[7:]} if sha1.startswith("sha256:") else {"sha1": sha1}
+        return Artifact.from_url(spec["url"], **digest)
+
+    releases = [Artifact.from_file(bundle.cpi_release)]
+    for name, spec in (session.config.get("releases") or {}).items():
+        if name in ("bosh", "bpm"):
+            releases.append(artifact(spec, f"releases.{name}"))
+    return releases, artifact(session.config.get("stemcell") or {}, "stemcell")
+
+
+def _bosh_cli(session: Session) -> Any:
+    from inception.remote.bosh_cli import BoshCliSource
+
+    spec = (session.config.get("inception") or {}).get("bosh_cli") or {}
+    if not spec.get("url") or not spec.get("sha256"):
+        raise ConfigError(session.config.source, [Problem("inception.bosh_cli", "where to get the bosh CLI is not "
+                                                          "set", "set inception.bosh_cli: {url: ..., sha256: ...}",
+                                                          True)])
+    return BoshCliSource(spec["url"], spec["sha256"])
+
+
+def _remote(session: Session) -> None:
+    from inception.remote.bootstrap import DirectorFiles, bootstrap_director
+    from inception.remote.connection import record_director
+
+    bundle = prepare_bundle(session, remote=True)
+    releases, stemcell = _artifacts(session, bundle)
+    target = _ssh_target(session)
+    files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
+    session.state.set_step("bootstrap", status="running")
+    bootstrap_director(target, session.config.name, bosh_cli=_bosh_cli(session), files=files, releases=releases,
+                       stemcell=stemcell, on_output=_echo, on_step=lambda message: line("step", message))
+    address = session.config.director.get("ip") or session.config.director.get("public_ip") or "unknown"
+    record_director(session.state, address=address, vars_store=bundle.vars_store)
+    session.state.set_step("bootstrap", status="done", detail=f"director at {address}")
+    console.print(f"[green]✓[/] Micro BOSH is up at https://{address}:25555")
+    console.print('Target it: eval "$(inception print-env)" && bosh env')
+
+
+def _echo(stream: str, text: str) -> None:
+    """Live output of the bosh CLI on the VM, as it comes."""
+    console.out(f"  {text}", highlight=False)
+
+
+def delete_director(session: Session) -> None:
+    """`bosh delete-env` on the inception VM when create-env has run (its state file was brought back)."""
+    state_file = session.state_dir.path / "secrets" / STATE_SECRET
+    if not state_file.exists():
+        return
+    from inception.remote.bootstrap import DirectorFiles, delete_env, prepare_workspace
+    from inception.remote.bosh_cli import install_bosh_cli
+    from inception.remote.ssh import RemoteHost
+
+    bundle = prepare_bundle(session, remote=True)
+    releases, _stemcell = _artifacts(session, bundle)
+    files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
+    with RemoteHost(_ssh_target(session)).connect(wait=60) as host:
+        layout = prepare_workspace(host, session.config.name)
+        bosh = install_bosh_cli(host, _bosh_cli(session))
+        delete_env(host, layout, bosh=bosh, files=files, releases=releases,
+                   on_output=_echo,
+                   on_step=lambda message: line("step", message))
+    state_file.unlink(missing_ok=True)
+    line("deleted", "Micro BOSH director")

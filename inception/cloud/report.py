@@ -1,0 +1,67 @@
+"""Console output shared by the environment commands: progress lines, tables, and errors turned into clear
+messages and exit codes (never a traceback)."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cpi.cloudstack.errors import CloudStackError
+from inception.config.loader import ConfigError
+from inception.state import StateError, StateLocked
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+F = TypeVar("F", bound=Callable[..., Any])
+
+MARKS = {"create": "[green]+[/]", "created": "[green]✓[/]", "reuse": "[dim]=[/]", "reused": "[dim]=[/]",
+         "adopt": "[cyan]~[/]", "adopted": "[cyan]✓[/]", "use": "[dim]=[/]", "used": "[dim]=[/]",
+         "replace": "[yellow]±[/]", "replaced": "[yellow]✓[/]", "delete": "[red]-[/]", "deleted": "[red]✓[/]",
+         "gone": "[dim]·[/]", "kept": "[dim]=[/]", "refuse": "[red]✗[/]", "failed": "[red]✗[/]"}
+
+
+def line(action: str, label: str, detail: str = "", seconds: float | None = None) -> None:
+    took = f" [dim]{seconds:.2f}s[/]" if seconds is not None else ""
+    extra = f"  [dim]{detail}[/]" if detail else ""
+    console.print(f"{MARKS.get(action, ' ')} {action:<8} {label}{took}{extra}")
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row))
+    return out
+
+
+def handle_errors(func: F) -> F:
+    """Turn the errors a user can fix into a message and an exit code."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from inception.cloud.runner import StepRefused
+        from inception.cloud.session import SessionError
+
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            err.print(f"[red]config error:[/] {exc}")
+            raise typer.Exit(2) from None
+        except StateLocked as exc:
+            err.print(f"[red]locked:[/] {exc}")
+            raise typer.Exit(3) from None
+        except (StateError, SessionError) as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        except StepRefused as exc:
+            err.print(f"[red]refused:[/] {exc}")
+            raise typer.Exit(1) from None
+        except CloudStackError as exc:
+            err.print(f"[red]CloudStack error:[/] {exc}\n[dim]Nothing is lost: everything created so far is "
+                      "recorded; run the command again to continue.[/]")
+            raise typer.Exit(1) from None
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,105 @@
+"""Open an environment for one command: config, state dir (locked when the command changes things), where
+CloudStack is (configured, or the embedded simulator), the zone, and the step context."""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from inception.cloud.context import CloudContext, Target
+from inception.config.credentials import api_settings
+from inception.config.loader import ConfigError, ProjectConfig, load_config
+from inception.config.zone import apply_zone_info
+from inception.embedded import EmbeddedCloud
+from inception.state import State, StateDir
+
+DEFAULT_CONFIG = Path("inception.yml")
+STATE_DIR_ENV = "INCEPTION_STATE_DIR"
+
+
+class SessionError(Exception):
+    """The environment cannot be opened as asked; the message says why and what to do."""
+
+
+@dataclass
+class Session:
+    config: ProjectConfig
+    state: State
+    target: Target
+    ctx: CloudContext
+
+    @property
+    def state_dir(self) -> StateDir:
+        return self.state.dir
+
+
+def state_dir_for(config: ProjectConfig, explicit: Path | None) -> StateDir:
+    """--state-dir, else $INCEPTION_STATE_DIR, else .inception/<name> next to the config file."""
+    chosen = explicit or (Path(os.environ[STATE_DIR_ENV]) if os.environ.get(STATE_DIR_ENV) else None)
+    if chosen is None:
+        chosen = Path(config.source).resolve().parent / ".inception" / config.name
+    return StateDir(chosen)
+
+
+def _nothing_configured(error: ConfigError) -> bool:
+    return len(error.problems) == 3 and all(p.missing for p in error.problems)
+
+
+def is_simulator(endpoint: str, verify: bool | str) -> bool:
+    """A cloudstack-sim answers its own /_sim/ paths; a real management server does not."""
+    base = endpoint.rsplit("/client/api", 1)[0]
+    try:
+        answer = requests.get(f"{base}/_sim/calls", params={"since": 2**31}, timeout=5, verify=verify)
+        return answer.status_code == 200 and isinstance(answer.json(), list)
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_options: dict, persist: bool) -> Target:
+    """Where CloudStack is; `persist` records it in the state (only under the lock)."""
+    recorded = state.get_value("target") or {}
+    try:
+        api = api_settings(config)
+    except ConfigError as exc:
+        if not _nothing_configured(exc):
+            raise
+        if recorded.get("kind") not in (None, "embedded"):
+            raise SessionError(f"this environment was built on {recorded.get('endpoint')}, but no CloudStack is "
+                               f"configured now: {exc}") from None
+        cloud = EmbeddedCloud(state.dir.path, **embedded_options)
+        target = cloud.start()
+        stack.callback(cloud.stop)
+        if persist and recorded != {"kind": "embedded"}:
+            state.set_value("target", {"kind": "embedded"})
+        return target
+    if recorded.get("kind") == "embedded" and not state.empty:
+        raise SessionError(f"this environment lives in the embedded simulator ({state.dir.path}/simulator), but "
+                           f"a CloudStack is configured ({api.endpoint}); unset CLOUDSTACK_* or use another "
+                           "--state-dir")
+    if recorded.get("endpoint") not in (None, api.endpoint) and not state.empty:
+        raise SessionError(f"this environment was built on {recorded['endpoint']}, but the config now points at "
+                           f"{api.endpoint}; use another --state-dir, or `inception destroy` it first")
+    kind = recorded["kind"] if recorded.get("endpoint") == api.endpoint else \
+        ("simulator" if is_simulator(api.endpoint, api.verify) else "cloudstack")
+    if persist and recorded != {"kind": kind, "endpoint": api.endpoint}:
+        state.set_value("target", {"kind": kind, "endpoint": api.endpoint})
+    return Target(kind, api.endpoint, api.api_key, api.secret_key, api.verify)
+
+
+@contextmanager
+def open_session(config_path: Path, state_dir: Path | None = None, *, lock: bool,
+                 embedded_options: dict | None = None) -> Iterator[Session]:
+    """Everything a command needs; with `lock`, no other run can change the environment meanwhile."""
+    config = load_config(config_path)
+    directory = state_dir_for(config, state_dir)
+    with ExitStack() as stack:
+        if lock:
+            stack.enter_context(directory.lock())
+        state = directory.load(config.name)
+        target = _target(config, state, stack, embedded_options or {}, persist=lock)
+        apply_zone_info(config, target.client())
+        yield Session(config, state, target, CloudContext(config, state, target))

@@ -1,0 +1,53 @@
+"""`inception destroy`: delete-env when a director exists, then every recorded resource, newest first.
+
+Works from any state `up` can leave behind, including an interrupted one: resources whose create was in flight
+are looked up the way `up` would find them."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from inception.cloud.report import console, handle_errors, line
+from inception.commands.up import CONFIG_OPTION, STATE_OPTION
+
+
+@handle_errors
+def destroy(
+    config: Path = CONFIG_OPTION,
+    state_dir: Optional[Path] = STATE_OPTION,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete the director (bosh delete-env) and every CloudStack resource the environment created."""
+    from cpi.cloudstack.errors import CloudStackError
+    from inception.cloud.bootstrap import delete_director
+    from inception.cloud.layout import build_steps
+    from inception.cloud.session import open_session
+    from inception.cloud.teardown import destroy_recorded
+    from inception.config.loader import ConfigError
+
+    with open_session(config, state_dir, lock=True) as session:
+        records = session.state.resources
+        if not records and not session.state.get_value("steps"):
+            console.print(f"Nothing recorded for {session.config.name}: nothing to destroy.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise typer.BadParameter("destroy deletes resources; pass --yes when not on a terminal", param_hint="--yes")
+            typer.confirm(f"Destroy environment {session.config.name} ({len(records)} resources)?", abort=True)
+        delete_director(session)
+        try:
+            steps = {s.key: s for s in build_steps(session.ctx)}
+        except (ConfigError, CloudStackError, LookupError):
+            steps = {}   # a config that no longer builds must not block a teardown: ids are recorded
+        destroy_recorded(session.ctx, steps, lambda label, action, detail: line(action, label, detail))
+        for step in list(session.state.get_value("steps", {})):
+            session.state.clear_step(step)
+        session.state.clear_outputs(keep=("inception_host_key", "inception_host_key_fingerprint"))
+        console.print(f"[green]✓[/] environment {session.config.name} destroyed")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("destroy")(destroy)
