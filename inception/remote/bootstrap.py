@@ -177,9 +177,14 @@ def prepare_workspace(host: RemoteHost, env_name: str) -> RemoteLayout:
 
 
 def wait_for_cloud_init(host: RemoteHost, *, timeout: float = 1800.0, on_output: OutputCallback | None = None) -> None:
-    """Wait until cloud-init has finished installing what the VM needs (no-op on hosts without cloud-init)."""
-    host.run("if command -v cloud-init >/dev/null 2>&1; then cloud-init status --wait >/dev/null; "
-             "cloud-init status; fi", on_output=on_output, timeout=timeout)
+    """Wait until cloud-init has finished installing what the VM needs (no-op on hosts without cloud-init).
+    `cloud-init status` exits 0 when done, 2 when done with recoverable errors, 1 on a failure."""
+    result = host.run("command -v cloud-init >/dev/null 2>&1 || exit 0; cloud-init status --wait --long",
+                      on_output=on_output, timeout=timeout, check=False)
+    if result.exit_status not in (0, 2):
+        raise RemoteError(f"cloud-init failed on the inception VM (exit status {result.exit_status}): the packages "
+                          "create-env needs may be missing; see /var/log/cloud-init-output.log there "
+                          "(`inception ssh -- sudo tail -50 /var/log/cloud-init-output.log`)")
 
 
 def upload_if_changed(host: RemoteHost, local: Path, remote: str, *, mode: int = 0o600,
