@@ -95,10 +95,11 @@ def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool]
         else:
             line("failed", step.label, str(error), seconds)
 
-    run_graph(steps, lambda step: converge_retrying(session.ctx, step), workers=workers, on_done=done)
+    # What the config no longer wants goes first: it may stand in the way (static NAT before port forwarding).
     wanted = {s.key for s in steps}
     destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
                      only=lambda record: record.key not in wanted)
+    run_graph(steps, lambda step: converge_retrying(session.ctx, step), workers=workers, on_done=done)
     _record_outputs(session)
     return steps
 

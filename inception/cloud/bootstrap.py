@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import typer
+
 from inception.cloud.report import console, line
 from inception.cloud.session import Session
 from inception.cloud.steps import keypair_secret
@@ -136,10 +138,15 @@ def _simulated(session: Session) -> None:
     else:
         line("reused", "CPI lifecycle check", "passed on an earlier run")
     session.state.set_step("bootstrap", status="not run", detail="simulated inception VM: no operating system")
+    check = session.state.step("cpi_check")
     console.print("[yellow]create-env was NOT run:[/] the simulated inception VM has no operating system to run "
-                  "it on. Everything else is in place: the CloudStack resources, the bundle in "
-                  f"{session.state_dir.path / BUNDLE}, and a CPI that passed its lifecycle check here.")
-    console.print("Next: `inception status` to see the environment, `inception destroy` to remove it.")
+                  f"it on. In place: the CloudStack resources and the bundle in {session.state_dir.path / BUNDLE}.")
+    if check.get("status") != "passed":
+        console.print(f"[red]The CPI failed its lifecycle check ({check.get('detail')}):[/] the bundle's CPI would "
+                      "not work here; `inception up` runs the check again.")
+        raise typer.Exit(1)
+    console.print("The CPI passed its lifecycle check against this cloud. Next: `inception status`, then "
+                  "`inception destroy` to remove everything.")
 
 
 def _cpi_check(session: Session) -> None:

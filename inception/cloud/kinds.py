@@ -66,6 +66,13 @@ def _disable_static_nat(client: CloudStackClient, rid: str, attrs: dict[str, Any
         client.run("disableStaticNat", ipaddressid=rid, operation=f"disable static NAT on {rid}")
 
 
+def _release_ip(client: CloudStackClient, rid: str, attrs: dict[str, Any]) -> None:
+    """A network's source NAT address cannot be released on its own; it goes with the network."""
+    live = client.find_one("listPublicIpAddresses", id=rid)
+    if live is not None and not live.get("issourcenat"):
+        client.run("disassociateIpAddress", id=rid, operation=f"release public IP {live.get('ipaddress')}")
+
+
 def _ip_text(live: dict[str, Any]) -> str:
     nat = f", static NAT to {live.get('virtualmachinename') or live.get('virtualmachineid')}" \
         if live.get("isstaticnat") else ""
@@ -87,7 +94,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
                       f"{live.get('cidr') or live.get('securitygroupname')}"),
     Kind("network", "network", "Network", "listNetworks", _async("deleteNetwork"),
          lambda live: f"{live.get('cidr')} {live.get('state')}"),
-    Kind("public_ip", "public IP", "PublicIpAddress", "listPublicIpAddresses", _async("disassociateIpAddress"),
+    Kind("public_ip", "public IP", "PublicIpAddress", "listPublicIpAddresses", _release_ip,
          _ip_text),
     Kind("static_nat", "static NAT", None, "listPublicIpAddresses", _disable_static_nat,
          lambda live: "enabled" if live.get("isstaticnat") else "disabled"),

@@ -100,7 +100,7 @@ def build_steps(ctx: CloudContext) -> list[Step]:
             for key in network_keys:
                 steps += [EgressRuleStep(key, proto, cidr) for cidr in settings.get("egress_cidrs", ["0.0.0.0/0"])
                           for proto in ("tcp", "udp", "icmp")]
-            steps.append(PublicIpStep(IP_KEY, network_keys[0], "inception VM"))
+            steps.append(PublicIpStep(IP_KEY, network_keys[0], "inception VM", after=(VM_KEY,)))
             if settings.get("public_access", "static-nat") == "static-nat":
                 steps.append(StaticNatStep("static-nat:inception", IP_KEY, VM_KEY))
             else:

@@ -252,13 +252,19 @@ class NetworkStep(Step):
 class PublicIpStep(Step):
     """A public IP acquired for this environment, found again by its tags. An IP whose tagging was cut off
     (the run died between associateIpAddress and createTags) is adopted when it is the only untagged,
-    unused, non-source-NAT address of the network."""
+    unused, non-source-NAT address of the network.
+
+    It waits for `after` (the first VM of the network): CloudStack makes the first address of a network
+    without one its source NAT address, which cannot take static NAT; the first VM gives it one."""
 
     kind = "public_ip"
 
-    def __init__(self, key: str, network_key: str, role: str):
-        super().__init__(key, role, (network_key,))
+    def __init__(self, key: str, network_key: str, role: str, after: tuple[str, ...] = ()):
+        super().__init__(key, role, (network_key, *after))
         self.network_key = network_key
+
+    def conflict(self, ctx: CloudContext, live: dict[str, Any]) -> str | None:
+        return "it is the network's source NAT address" if live.get("issourcenat") else None
 
     def find(self, ctx: CloudContext, adopting: bool) -> dict[str, Any] | None:
         network_id = self.parent_id(ctx, self.network_key)
