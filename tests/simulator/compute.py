@@ -38,6 +38,21 @@ class Cloud:
         return self.api.deployVirtualMachine(zoneid=self.zone(zone)["id"], templateid=self.template(zone)["id"],
                                              **params)["virtualmachine"]
 
+    def deploy_advanced(self, **params: Any) -> dict[str, Any]:
+        """Deploy in the Advanced zone on this client's own network."""
+        params.setdefault("networkids", self.own_network()["id"])
+        return self.deploy("Sim-Advanced", **params)
+
+    def own_network(self) -> dict[str, Any]:
+        """This client's own isolated network in the Advanced zone (the shared simulator may hold others, so
+        deploying without networkids would be ambiguous)."""
+        if not hasattr(self, "_network"):
+            offering = self.api.listNetworkOfferings(guestiptype="Isolated")["networkoffering"][0]
+            name = unique("net")
+            self._network = self.api.createNetwork(name=name, displaytext=name, networkofferingid=offering["id"],
+                                                   zoneid=self.zone("Sim-Advanced")["id"])["network"]
+        return self._network
+
     def volume(self, zone: str = "Sim-Basic", offering: str = "Small", **params: Any) -> dict[str, Any]:
         params.setdefault("name", unique("vol"))
         return self.api.createVolume(zoneid=self.zone(zone)["id"], diskofferingid=self.disks[offering]["id"],

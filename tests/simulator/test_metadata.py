@@ -13,7 +13,7 @@ def get(sim, path: str, **headers) -> requests.Response:
 def test_meta_data_items_of_a_vm(cloud, sim):
     key = unique("key")
     cloud.api.createSSHKeyPair(name=key)
-    vm = cloud.deploy("Sim-Advanced", userdata=b64(b"#!/bin/sh\necho hi\n"), keypair=key)
+    vm = cloud.deploy_advanced(userdata=b64(b"#!/bin/sh\necho hi\n"), keypair=key)
     base = f"/_sim/metadata/{vm['id']}/latest/"
     expected = {
         "instance-id": vm["instancename"], "vm-id": vm["id"], "local-hostname": vm["name"],

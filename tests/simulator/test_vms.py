@@ -27,7 +27,7 @@ def test_deploy_in_a_basic_zone(cloud):
 
 
 def test_deploy_in_an_advanced_zone_with_a_data_disk(cloud):
-    vm = cloud.deploy("Sim-Advanced", diskofferingid=cloud.disks["Small"]["id"])
+    vm = cloud.deploy_advanced(diskofferingid=cloud.disks["Small"]["id"])
     assert vm["nic"][0]["ipaddress"].startswith("10.1.1.") and "securitygroup" not in vm
     disks = {v["type"]: v for v in cloud.api.listVolumes(virtualmachineid=vm["id"])["volume"]}
     assert disks["DATADISK"]["deviceid"] == 1 and disks["DATADISK"]["size"] == 5 * 1024 ** 3
@@ -48,11 +48,11 @@ def test_startvm_false_then_start_stop_reboot_rules(cloud):
 
 
 def test_a_destroyed_vm_keeps_its_ip_until_expunged(cloud):
-    vm = cloud.deploy("Sim-Advanced")
+    vm = cloud.deploy_advanced()
     ip = vm["nic"][0]["ipaddress"]
     assert cloud.api.destroyVirtualMachine(id=vm["id"])["virtualmachine"]["state"] == "Destroyed"
     assert cloud.api.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["state"] == "Destroyed"
-    taken = api_error(lambda: cloud.deploy("Sim-Advanced", ipaddress=ip))
+    taken = api_error(lambda: cloud.deploy_advanced(ipaddress=ip))
     assert taken["errorcode"] == 533
     assert cloud.api.recoverVirtualMachine(id=vm["id"])["virtualmachine"]["state"] == "Stopped"
     err = api_error(lambda: cloud.api.expungeVirtualMachine(id=vm["id"]))
@@ -60,7 +60,7 @@ def test_a_destroyed_vm_keeps_its_ip_until_expunged(cloud):
     cloud.api.destroyVirtualMachine(id=vm["id"])
     assert cloud.api.expungeVirtualMachine(id=vm["id"]) == {"success": True}
     assert cloud.api.listVirtualMachines(id=vm["id"]) == {}
-    assert cloud.deploy("Sim-Advanced", ipaddress=ip)["nic"][0]["ipaddress"] == ip
+    assert cloud.deploy_advanced(ipaddress=ip)["nic"][0]["ipaddress"] == ip
 
 
 def test_destroy_with_expunge_and_volumeids(cloud):
@@ -104,8 +104,8 @@ def test_host_names_are_checked_and_unique_per_network(cloud):
         err = api_error(lambda: cloud.deploy(name=bad))
         assert err["errortext"].startswith("Invalid name. Vm name can contain ASCII letters"), bad
     name = unique("dup")
-    cloud.deploy("Sim-Advanced", name=name)
-    err = api_error(lambda: cloud.deploy("Sim-Advanced", name=name))
+    cloud.deploy_advanced(name=name)
+    err = api_error(lambda: cloud.deploy_advanced(name=name))
     assert err["errortext"].startswith(f"The vm with hostName {name} already exists in the network domain")
     unnamed = cloud.api.deployVirtualMachine(zoneid=cloud.zone()["id"], templateid=cloud.template()["id"],
                                              serviceofferingid=cloud.offerings["Small Instance"]["id"])
