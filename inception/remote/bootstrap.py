@@ -16,6 +16,7 @@ bosh CLI is not reinstalled, and create-env itself skips an unchanged deployment
 from __future__ import annotations
 
 import json
+import logging
 import posixpath
 import re
 from collections.abc import Callable, Sequence
@@ -23,13 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inception.remote.bosh_cli import BoshCliSource, DownloadMode, install_bosh_cli
-from inception.remote.errors import RemoteError
+from inception.remote.errors import RemoteCommandError, RemoteError
 from inception.remote.fetch import check_digest, fetch_on_vm, file_digest, url_basename
 from inception.remote.redact import redact
 from inception.remote.ssh import OutputCallback, RemoteHost, SshTarget
 
 StepCallback = Callable[[str], None]
 
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".bosh.lock"
+LOCKED_EXIT = 75
 RELEASES_DIR = "releases"
 STEMCELLS_DIR = "stemcells"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
@@ -267,15 +272,42 @@ def _director_command(bosh: str, verb: str, ops: list[str]) -> list[str]:
     return [bosh, verb, "manifest.yml", "--state", "state.json", "--vars-store", "creds.yml", *ops]
 
 
+def run_bosh(host: RemoteHost, layout: RemoteLayout, command: list[str], *, env: dict[str, str] | None = None,
+             secrets: Sequence[str] = (), on_output: OutputCallback | None = None) -> None:
+    """Run a bosh command in the workspace under the workspace's lock.
+
+    Closing the SSH channel (Ctrl-C, a dropped connection) does not stop a remote process, so a re-run could
+    meet a create-env still running on the same state file; the lock makes it fail fast instead.
+    """
+    try:
+        host.run(["flock", "--nonblock", "--conflict-exit-code", str(LOCKED_EXIT), LOCK_FILE, *command],
+                 cwd=layout.root, env=env, secrets=secrets, on_output=on_output)
+    except RemoteCommandError as exc:
+        if exc.exit_status == LOCKED_EXIT:
+            raise RemoteError(f"another bosh command is still running in {layout.root} on the inception VM (an "
+                              "interrupted run goes on there); wait for it to finish, or see it with "
+                              "`inception ssh -- pgrep -af bosh`") from None
+        raise
+
+
+def _bring_back_all(host: RemoteHost, layout: RemoteLayout, files: DirectorFiles) -> None:
+    _bring_back(host, layout.vars_store, files.vars_store)
+    if not _bring_back(host, layout.state, files.state):
+        files.state.unlink(missing_ok=True)
+
+
 def _run_bringing_back(host: RemoteHost, layout: RemoteLayout, files: DirectorFiles, command: list[str],
                        on_output: OutputCallback | None) -> None:
-    """Run a create-env/delete-env, then copy state and vars store back even when it failed."""
+    """Run a create-env/delete-env, then copy state and vars store back, also when it failed."""
     try:
-        host.run(command, cwd=layout.root, on_output=on_output)
-    finally:
-        _bring_back(host, layout.vars_store, files.vars_store)
-        if not _bring_back(host, layout.state, files.state):
-            files.state.unlink(missing_ok=True)
+        run_bosh(host, layout, command, on_output=on_output)
+    except BaseException:
+        try:
+            _bring_back_all(host, layout, files)
+        except (RemoteError, OSError) as exc:  # e.g. the connection is gone: keep the original error
+            log.warning("could not bring back the create-env state after the failure: %s", exc)
+        raise
+    _bring_back_all(host, layout, files)
 
 
 # -- director lifecycle ---------------------------------------------------------------------------------
@@ -329,7 +361,7 @@ def deploy(host: RemoteHost, layout: RemoteLayout, *, bosh: str, director: Direc
     env, secrets = director.env(), [director.client_secret]
 
     def bosh_run(*args: str) -> None:
-        host.run([bosh, "-n", *args], env=env, cwd=layout.root, on_output=on_output, secrets=secrets)
+        run_bosh(host, layout, [bosh, "-n", *args], env=env, secrets=secrets, on_output=on_output)
 
     for stemcell in stemcells:
         on_step(f"uploading stemcell {stemcell.name} to the director")

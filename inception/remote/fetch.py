@@ -70,7 +70,7 @@ def fetch_on_vm(host: RemoteHost, url: str, dest: str, *, algorithm: str, expect
         host.sftp.chmod(tmp, mode)
         host.sftp.posix_rename(tmp, dest)
     except BaseException:
-        host.run(["rm", "-f", "--", tmp], check=False)
+        host.discard(tmp)
         raise
 
 

@@ -329,10 +329,7 @@ class RemoteHost:
                         on_progress(sent, size)
             sftp.posix_rename(tmp, remote)
         except BaseException as exc:
-            try:
-                sftp.remove(tmp)
-            except (OSError, paramiko.SSHException):
-                pass
+            self.discard(tmp)
             if isinstance(exc, (OSError, paramiko.SSHException)):
                 raise RemoteFileError(f"cannot write {remote} on {self.target.address}: {_describe(exc)}") from None
             raise
@@ -370,6 +367,13 @@ class RemoteHost:
         path = shlex.quote(remote)
         result = self.run(f"if [ -f {path} ]; then {algorithm}sum -- {path}; fi")
         return result.stdout.split()[0] if result.stdout.strip() else None
+
+    def discard(self, remote: str) -> None:
+        """Best-effort removal of a leftover (e.g. a partial download) while another error propagates."""
+        try:
+            self.sftp.remove(remote)
+        except (OSError, EOFError, paramiko.SSHException, RemoteError) as exc:
+            log.debug("could not remove %s: %s", remote, _describe(exc))
 
     def makedirs(self, remote: str, *, mode: int = 0o700) -> None:
         self.run(["mkdir", "-p", "-m", f"{mode:o}", "--", remote])

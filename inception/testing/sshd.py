@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from inception.remote.hostkeys import HostKey, generate_host_key
 from inception.remote.ssh import SshTarget
@@ -36,18 +36,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _rsa_host_key() -> HostKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return HostKey(public_line=public.decode(), private_openssh=private)
+
+
 def _write(path: Path, text: str, mode: int) -> None:
     path.write_text(text)
     path.chmod(mode)
 
 
 class RunningSshd:
-    def __init__(self, workdir: Path, *, user: str | None = None, port: int | None = None):
+    def __init__(self, workdir: Path, *, user: str | None = None, port: int | None = None,
+                 rsa_host_key: bool = False):
+        """`rsa_host_key` adds a second (RSA) host key, like a template whose keys cloud-init kept."""
         self.workdir = workdir
         self.user = user or getpass.getuser()
         self.port = port or free_port()
         self.home = workdir / "home"
         self.host_key: HostKey = generate_host_key("inception-test-host")
+        self.rsa_host_key: HostKey | None = _rsa_host_key() if rsa_host_key else None
         self.client_key_path = workdir / "client_key"
         self.log_path = workdir / "sshd.log"
         self._process: subprocess.Popen[bytes] | None = None
@@ -62,6 +73,10 @@ class RunningSshd:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(mode=0o755, exist_ok=True)
         _write(self.workdir / "host_ed25519", self.host_key.private_openssh, 0o600)
+        host_keys = [f"HostKey {self.workdir / 'host_ed25519'}"]
+        if self.rsa_host_key:
+            _write(self.workdir / "host_rsa", self.rsa_host_key.private_openssh, 0o600)
+            host_keys.append(f"HostKey {self.workdir / 'host_rsa'}")
         client = ed25519.Ed25519PrivateKey.generate()
         _write(self.client_key_path, client.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode(),
@@ -72,7 +87,7 @@ class RunningSshd:
         _write(config, "\n".join([
             f"Port {self.port}",
             "ListenAddress 127.0.0.1",
-            f"HostKey {self.workdir / 'host_ed25519'}",
+            *host_keys,
             f"PidFile {self.workdir / 'sshd.pid'}",
             f"AuthorizedKeysFile {self.workdir / 'authorized_keys'}",
             f"AllowUsers {self.user}",

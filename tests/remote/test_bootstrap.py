@@ -2,6 +2,7 @@
 their checksums, live output, state and creds brought back 0600, idempotent re-runs, delete-env, deploy."""
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -26,7 +27,7 @@ from inception.remote.bootstrap import (
     prepare_workspace,
 )
 from inception.remote.bosh_cli import BoshCliSource, install_bosh_cli
-from inception.remote.errors import ChecksumMismatchError, RemoteCommandError
+from inception.remote.errors import ChecksumMismatchError, RemoteCommandError, RemoteError
 from inception.remote.ssh import RemoteHost
 from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
 from inception.testing.fileserver import FileServer
@@ -175,6 +176,15 @@ def test_failed_create_env_raises_and_still_brings_back(env: Env) -> None:
     assert ("stderr", "    Expected to find exactly one job with bin/cpi") in lines
     assert mode(env.files.vars_store) == 0o600
     assert not env.files.state.exists()
+
+
+def test_a_bosh_command_still_running_on_the_vm_blocks_another(env: Env) -> None:
+    with open(f"{env.layout.root}/.bosh.lock", "w") as lock:  # the "VM" is this machine: hold its lock
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(RemoteError, match="another bosh command is still running"):
+            run_create_env(env)
+    assert not [c for c in recorded_calls(env.bosh) if c["argv"][:1] == ["create-env"]]
+    assert run_create_env(env).state["current_vm_cid"]
 
 
 def test_stemcell_downloaded_on_the_vm_is_checked(env: Env, fileserver: FileServer) -> None:

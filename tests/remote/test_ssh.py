@@ -57,6 +57,19 @@ def test_host_key_of_other_type_is_refused(sshd: RunningSshd) -> None:
     assert sshd.host_key.fingerprint in str(caught.value)
 
 
+def test_pinning_works_when_the_server_has_several_host_keys(tmp_path: Path) -> None:
+    two_keys = RunningSshd(tmp_path / "two", rsa_host_key=True).start()
+    try:
+        assert two_keys.rsa_host_key is not None
+        for pinned in (two_keys.host_key, two_keys.rsa_host_key):  # the client asks for the pinned key's type
+            with RemoteHost(dataclasses.replace(two_keys.target, host_public_key=pinned.public_line)).connect() as host:
+                assert host.run("echo ok").stdout == "ok\n"
+        with pytest.raises(HostKeyMismatchError):
+            RemoteHost(dataclasses.replace(two_keys.target, host_public_key=generate_host_key().public_line)).connect()
+    finally:
+        two_keys.stop()
+
+
 def test_wrong_client_key_is_an_auth_error(sshd: RunningSshd, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
