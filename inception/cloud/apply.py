@@ -27,7 +27,9 @@ DEMO_CONFIG: dict[str, Any] = {
     "networks": [{"name": "default", "type": "manual", "cidr": "192.0.2.0/24", "gateway": "192.0.2.1",
                   "reserved": ["192.0.2.2-192.0.2.9"], "static": ["192.0.2.10-192.0.2.40"],
                   "security_groups": ["demo-bosh"]}],
-    "director": {"ip": "192.0.2.10"},
+    # No director runs in the simulator; this UUID only lets the v1 manifests (cf, full BOSH) render.
+    "director": {"ip": "192.0.2.10", "uuid": "00000000-0000-4000-8000-000000000001"},
+    "full_bosh": {"ip": "192.0.2.11"},
     "offerings": {"director": {"compute": "Medium Instance", "disk_size": 40960},
                   "vm_types": {"small": {"compute": "Small Instance"}, "medium": {"compute": "Medium Instance"},
                                "large": {"compute": "Large Instance"}, "runner": {"compute": "Large Instance"},

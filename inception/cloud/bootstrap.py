@@ -53,7 +53,7 @@ def _bundle_dir(state_dir: StateDir) -> Path:
     return path
 
 
-def _cpi_release(session: Session, bundle: Path) -> Path:
+def cpi_release(session: Session, bundle: Path) -> Path:
     """releases.cpi when configured as a file; else the release built from this checkout (kept between runs
     while its inputs are unchanged: the builder is reproducible)."""
     spec = (session.config.get("releases") or {}).get("cpi") or {}
@@ -72,7 +72,7 @@ def _cpi_release(session: Session, bundle: Path) -> Path:
     return built.path
 
 
-def _render_config(session: Session, release: Path, remote: bool) -> ProjectConfig:
+def render_config(session: Session, release: Path, remote: bool) -> ProjectConfig:
     """A copy of the config for rendering: the target's API credentials, and (for the VM) artifacts by the
     relative paths inception.remote uploads them to. Never saved."""
     data: dict[str, Any] = copy.deepcopy(session.config.data)
@@ -98,8 +98,8 @@ def prepare_bundle(session: Session, *, remote: bool) -> Bundle:
 
     state_dir = session.state_dir
     bundle = _bundle_dir(state_dir)
-    release = _cpi_release(session, bundle)
-    config = _render_config(session, release, remote)
+    release = cpi_release(session, bundle)
+    config = render_config(session, release, remote)
     vars_store = state_dir.secrets / VARS_SECRET
     rendered = render("micro", config, store=VarsStore(vars_store))
     manifest = state_dir.write_secret(MANIFEST_SECRET, rendered.text)
@@ -171,7 +171,7 @@ def _cpi_check(session: Session) -> None:
 
 # -- on a real inception VM ---------------------------------------------------------------------------------
 
-def _ssh_target(session: Session) -> Any:
+def ssh_target(session: Session) -> Any:
     from inception.remote.connection import load_connection, record_inception_vm
 
     settings = session.config.get("inception") or {}
@@ -190,29 +190,32 @@ def _ssh_target(session: Session) -> Any:
     return load_connection(session.state_dir.path).target
 
 
-def _artifacts(session: Session, bundle: Bundle) -> tuple[list[Any], Any]:
+def artifact(session: Session, spec: dict[str, Any], key: str) -> Any:
+    """A release or stemcell for the VM: a local file (uploaded) or a URL the VM downloads (checksum needed)."""
     from inception.remote.bootstrap import Artifact
 
-    base = Path(session.config.source).resolve().parent
+    if spec.get("file"):
+        return Artifact.from_file(Path(session.config.source).resolve().parent / spec["file"])
+    sha1 = spec.get("sha1")
+    if not spec.get("url") or not sha1:
+        raise ConfigError(session.config.source, [Problem(f"{key}.sha1", "a URL download needs its checksum",
+                                                          f"set {key}.url and {key}.sha1 (or {key}.file)", True)])
+    digest = {"sha256": sha1[7:]} if sha1.startswith("sha256:") else {"sha1": sha1}
+    return Artifact.from_url(spec["url"], **digest)
 
-    def artifact(spec: dict[str, Any], key: str) -> Any:
-        if spec.get("file"):
-            return Artifact.from_file(base / spec["file"])
-        sha1 = spec.get("sha1")
-        if not spec.get("url") or not sha1:
-            raise ConfigError(session.config.source, [Problem(f"{key}.sha1", "a URL download needs its checksum",
-                                                              f"set {key}.sha1", True)])
-        digest = {"sha256": sha1[7:]} if sha1.startswith("sha256:") else {"sha1": sha1}
-        return Artifact.from_url(spec["url"], **digest)
+
+def artifacts(session: Session, bundle: Bundle) -> tuple[list[Any], Any]:
+    """The director's releases (the CPI built here, bosh, bpm) and the stemcell."""
+    from inception.remote.bootstrap import Artifact
 
     releases = [Artifact.from_file(bundle.cpi_release)]
     for name, spec in (session.config.get("releases") or {}).items():
         if name in ("bosh", "bpm"):
-            releases.append(artifact(spec, f"releases.{name}"))
-    return releases, artifact(session.config.get("stemcell") or {}, "stemcell")
+            releases.append(artifact(session, spec, f"releases.{name}"))
+    return releases, artifact(session, session.config.get("stemcell") or {}, "stemcell")
 
 
-def _bosh_cli(session: Session) -> Any:
+def bosh_cli(session: Session) -> Any:
     from inception.remote.bosh_cli import BoshCliSource
 
     spec = (session.config.get("inception") or {}).get("bosh_cli") or {}
@@ -228,12 +231,12 @@ def _remote(session: Session) -> None:
     from inception.remote.connection import record_director
 
     bundle = prepare_bundle(session, remote=True)
-    releases, stemcell = _artifacts(session, bundle)
-    target = _ssh_target(session)
+    releases, stemcell = artifacts(session, bundle)
+    target = ssh_target(session)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
     session.state.set_step("bootstrap", status="running")
-    bootstrap_director(target, session.config.name, bosh_cli=_bosh_cli(session), files=files, releases=releases,
-                       stemcell=stemcell, on_output=_echo, on_step=lambda message: line("step", message))
+    bootstrap_director(target, session.config.name, bosh_cli=bosh_cli(session), files=files, releases=releases,
+                       stemcell=stemcell, on_output=echo, on_step=lambda message: line("step", message))
     address = session.config.director.get("ip") or session.config.director.get("public_ip") or "unknown"
     record_director(session.state, address=address, vars_store=bundle.vars_store)
     session.state.set_step("bootstrap", status="done", detail=f"director at {address}")
@@ -241,7 +244,7 @@ def _remote(session: Session) -> None:
     console.print('Target it: eval "$(inception print-env)" && bosh env')
 
 
-def _echo(stream: str, text: str) -> None:
+def echo(stream: str, text: str) -> None:
     """Live output of the bosh CLI on the VM, as it comes."""
     console.out(f"  {text}", highlight=False)
 
@@ -256,13 +259,13 @@ def delete_director(session: Session) -> None:
     from inception.remote.ssh import RemoteHost
 
     bundle = prepare_bundle(session, remote=True)
-    releases, _stemcell = _artifacts(session, bundle)
+    releases, _stemcell = artifacts(session, bundle)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
-    with RemoteHost(_ssh_target(session)).connect(wait=60) as host:
+    with RemoteHost(ssh_target(session)).connect(wait=60) as host:
         layout = prepare_workspace(host, session.config.name)
-        bosh = install_bosh_cli(host, _bosh_cli(session))
+        bosh = install_bosh_cli(host, bosh_cli(session))
         delete_env(host, layout, bosh=bosh, files=files, releases=releases,
-                   on_output=_echo,
+                   on_output=echo,
                    on_step=lambda message: line("step", message))
     state_file.unlink(missing_ok=True)
     line("deleted", "Micro BOSH director")

@@ -45,6 +45,10 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from inception.cloud.runner import StepRefused
         from inception.cloud.session import SessionError
+        from inception.manifests.gopatch import OpsError
+        from inception.manifests.interpolate import VariablesError
+        from inception.manifests.validate import ManifestError
+        from inception.remote.errors import RemoteError
 
         try:
             return func(*args, **kwargs)
@@ -59,6 +63,13 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(2) from None
         except StepRefused as exc:
             err.print(f"[red]refused:[/] {exc}")
+            raise typer.Exit(1) from None
+        except (OpsError, VariablesError, ManifestError) as exc:
+            err.print(f"[red]manifest error:[/] {exc}")
+            raise typer.Exit(2) from None
+        except RemoteError as exc:
+            err.print(f"[red]on the inception VM:[/] {exc}\n[dim]Run the command again once fixed: finished steps "
+                      "are not repeated.[/]")
             raise typer.Exit(1) from None
         except CloudStackError as exc:
             err.print(f"[red]CloudStack error:[/] {exc}\n[dim]Nothing is lost: everything created so far is "
