@@ -42,13 +42,18 @@ def open_stream(path: str) -> BinaryIO:
         raw = open(path, "rb")
     except OSError as exc:
         raise StemcellImageError(f"Cannot read stemcell image {path}: {exc.strerror}") from None
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic != _GZIP_MAGIC:
-        return raw
+    try:
+        is_gzip = raw.read(2) == _GZIP_MAGIC
+        if not is_gzip:
+            raw.seek(0)
+            return raw
+    except OSError as exc:
+        raw.close()
+        raise StemcellImageError(f"Cannot read stemcell image {path}: {exc.strerror}") from None
+    raw.close()  # reopened by the inflater, which then owns (and closes) its file
     if _igzip is not None:
-        return _igzip.IGzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return _igzip.open(path, "rb")  # type: ignore[return-value]
+    return gzip.open(path, "rb")  # type: ignore[return-value]
 
 
 def describe_read_error(path: str, exc: BaseException) -> StemcellImageError:

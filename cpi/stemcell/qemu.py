@@ -41,18 +41,19 @@ def convert_to_raw(source: str, fmt: str, target: str, on_percent: Callable[[flo
     overwritten. Progress (`-p`, "(x.xx/100%)") is passed to `on_percent`.
     """
     command = [qemu_img(), "convert", "-p", "-n", "-f", QEMU_FORMATS[fmt], "-O", "raw", source, target]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert proc.stdout is not None and proc.stderr is not None
-    pending = b""
-    for chunk in iter(lambda: proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
-        pending += chunk
-        matches = list(_PROGRESS.finditer(pending))
-        if matches:
-            if on_percent is not None:
-                on_percent(float(matches[-1].group(1)))
-            pending = pending[matches[-1].end():]
-    stderr = proc.stderr.read()
-    if proc.wait() != 0:
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        pending = b""
+        for chunk in iter(lambda: proc.stdout.read1(4096), b""):  # type: ignore[union-attr]
+            pending += chunk
+            matches = list(_PROGRESS.finditer(pending))
+            if matches:
+                if on_percent is not None:
+                    on_percent(float(matches[-1].group(1)))
+                pending = pending[matches[-1].end():]
+        stderr = proc.stderr.read()
+        returncode = proc.wait()
+    if returncode != 0:
         raise StemcellImageError(f"qemu-img convert of the {fmt} image onto {target} failed: {_stderr(stderr)}")
 
 

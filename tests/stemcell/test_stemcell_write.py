@@ -13,7 +13,7 @@ import pytest
 from cpi.stemcell import StemcellImageError, write_image
 from cpi.stemcell import archive as archive_module
 from cpi.stemcell.zeroing import Zeroer
-from tests.stemcell.stemcell_images import DISK_SIZE, Images, garbage_file, sha256_file
+from tests.stemcell.stemcell_images import DISK_SIZE, Images, garbage_file, pack, sha256_file
 
 
 def test_raw_onto_a_larger_garbage_file(images: Images, tmp_path: Path) -> None:
@@ -154,3 +154,12 @@ def test_block_device_too_small(images: Images, tmp_path: Path) -> None:
             write_image(str(images.raw), device)
     finally:
         subprocess.run(["losetup", "--detach", device], check=True)
+
+
+def test_damaged_qcow2_is_reported_by_qemu_img(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.qcow2"
+    bogus.write_bytes(b"QFI\xfb" + b"\0\0\0\x03" + os.urandom(4096))  # qcow2 magic, version 3, garbage header
+    image = pack(tmp_path / "image", ("root.img", bogus))
+    with pytest.raises(StemcellImageError, match="qemu-img cannot read the qcow2 image"):
+        write_image(str(image), str(tmp_path / "volume"), tmp_dir=str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bogus.qcow2", "image"]  # no temporary copy left
