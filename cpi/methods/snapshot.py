@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from cpi.methods.cloud import Cloud
-from cpi.methods.tags import set_tags
+from cpi.methods.tags import encode, normalise
 from cpi.protocol import DiskNotFound
 
 log = logging.getLogger("cpi.snapshot")
@@ -17,12 +17,11 @@ def snapshot_disk(cloud: Cloud, disk_cid: str, metadata: dict[str, Any] | None) 
     if volume is None:
         raise DiskNotFound(f"disk {disk_cid} not found")
     name = "snapshot-" + uuid.uuid4().hex[:16]
+    tags = normalise({**(metadata or {}), "disk_cid": disk_cid})
+    # tags go with createSnapshot itself: one call, and no untagged snapshot left behind if tagging failed
     snapshot = cloud.create("createSnapshot", "snapshot_volume", "snapshot",
                             lambda: cloud.client.find_one("listSnapshots", name=name, volumeid=disk_cid),
-                            volumeid=disk_cid, name=name)
-    tags = dict(metadata or {})
-    tags.setdefault("disk_cid", disk_cid)
-    set_tags(cloud, "Snapshot", snapshot["id"], tags)
+                            volumeid=disk_cid, name=name, tags=encode(tags))
     log.info("snapshot %s of disk %s", snapshot["id"], disk_cid)
     return snapshot["id"]
 

@@ -19,7 +19,7 @@ def normalise(metadata: dict[str, Any]) -> dict[str, str]:
     return tags
 
 
-def _encode(tags: dict[str, str]) -> list[dict[str, str]]:
+def encode(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": key, "value": value} for key, value in tags.items()]
 
 
@@ -33,7 +33,7 @@ def set_tags(cloud: Cloud, resource_type: str, resource_id: str, metadata: dict[
         "listTags", resourceid=resource_id, resourcetype=resource_type, listall="true")}
     stale = {k: existing[k] for k in tags if k in existing and existing[k] != tags[k]}
     if stale:
-        cloud.run("deleteTags", "tags", resourceids=resource_id, resourcetype=resource_type, tags=_encode(stale))
+        cloud.run("deleteTags", "tags", resourceids=resource_id, resourcetype=resource_type, tags=encode(stale))
     missing = {k: v for k, v in tags.items() if existing.get(k) != v}
     if missing:
-        cloud.run("createTags", "tags", resourceids=resource_id, resourcetype=resource_type, tags=_encode(missing))
+        cloud.run("createTags", "tags", resourceids=resource_id, resourcetype=resource_type, tags=encode(missing))
