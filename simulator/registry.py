@@ -67,10 +67,10 @@ def route(method: str, prefix: str, *, stream: bool = False) -> Callable[[RouteH
 
 
 def public(value: Any) -> Any:
-    """The API view of a stored object: internal ("_") keys and empty values dropped, as CloudStack's JSON does."""
+    """The API view of a stored object: internal ("_") keys and nulls dropped. CloudStack's Gson omits nulls but
+    keeps empty lists and strings (`"tags":[]`, `"cidrlist":""` in real answers)."""
     if isinstance(value, dict):
-        return {k: public(v) for k, v in value.items()
-                if not k.startswith("_") and v is not None and v != [] and v != ""}
+        return {k: public(v) for k, v in value.items() if not k.startswith("_") and v is not None}
     if isinstance(value, list):
         return [public(v) for v in value]
     return value
