@@ -24,6 +24,18 @@ BASIC_OFFERING = "DefaultSharedNetworkOfferingWithSGService"
 NETWORK_DOMAIN = "cs1cloud.internal"
 MAC_PREFIX = "02:00"
 FIRST_VLAN = 1000
+# What the virtual router reports per service in a network's `service[].capability` (as real networks show).
+VR_CAPABILITIES = {
+    "Firewall": {"SupportedProtocols": "tcp,udp,icmp", "SupportedTrafficDirection": "ingress, egress",
+                 "MultipleIps": "true", "SupportedEgressProtocols": "tcp,udp,icmp, all",
+                 "TrafficStatistics": "per public ip"},
+    "Lb": {"LbSchemes": "Public", "SupportedLBIsolation": "dedicated",
+           "SupportedLbAlgorithms": "roundrobin,leastconn,source", "SupportedProtocols": "tcp, udp"},
+    "SourceNat": {"RedundantRouter": "true", "SupportedSourceNatTypes": "peraccount"},
+    "Dns": {"AllowDnsSuffixModification": "true"},
+    "Vpn": {"SupportedVpnTypes": "pptp,l2tp,ipsec", "VpnTypes": "removeaccessvpn"},
+    "Dhcp": {"DhcpAccrossMultipleSubnets": "true"},
+}
 
 
 # --- identities CloudStack prints in messages -------------------------------------------------------------------
@@ -124,9 +136,9 @@ def new_network(ctx: Ctx, zone: dict[str, Any], offering: dict[str, Any], *, nam
         "broadcastdomaintype": "Native" if shared else "Vlan", "traffictype": "Guest", "gateway": gateway,
         "netmask": netmask, "cidr": cidr_of(gateway, netmask), "zoneid": zone["id"], "zonename": zone["name"],
         **offering_fields(offering), "issystem": False, "state": "Setup" if shared else "Allocated",
-        "related": network_id, "dns1": zone.get("dns1"), "type": guest_type,
+        "related": network_id, "dns1": zone.get("dns1"), "dns2": zone.get("dns2"), "type": guest_type,
         "acltype": "Domain" if shared else "Account", "subdomainaccess": True if shared else None,
-        **ctx.owner(), "service": [dict(s) for s in offering.get("service", [])],
+        **ctx.owner(), "service": [service_view(s["name"]) for s in offering.get("service", [])],
         "networkdomain": NETWORK_DOMAIN, "physicalnetworkid": physical_network_id(zone),
         "restartrequired": False, "specifyipranges": shared, "canusefordeploy": True, "ispersistent": False,
         "displaynetwork": True, "isdefault": shared, "strechedl2subnet": False, "redundantrouter": False,
@@ -136,6 +148,15 @@ def new_network(ctx: Ctx, zone: dict[str, Any], offering: dict[str, Any], *, nam
     if shared:
         network["vlan"] = "untagged"
     return network
+
+
+def service_view(name: str) -> dict[str, Any]:
+    """A network's service entry: name, the virtual router as provider, and its capabilities."""
+    view: dict[str, Any] = {"name": name, "provider": [{"name": "VirtualRouter"}]}
+    if name in VR_CAPABILITIES:
+        view["capability"] = [{"name": k, "value": v, "canchooseservicecapability": False}
+                              for k, v in VR_CAPABILITIES[name].items()]
+    return view
 
 
 def physical_network_id(zone: dict[str, Any]) -> str:

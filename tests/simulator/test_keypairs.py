@@ -57,7 +57,8 @@ def test_register_computes_cloudstacks_fingerprint(cloud: Cloud):
 
 
 def test_register_refuses_invalid_keys(cloud: Cloud):
-    for bad in ("not a key", "ssh-foo AAAAB3Nza", "ssh-rsa"):
+    valid_blob = (LIBCLOUD_FIXTURES / "dummy_rsa.pub").read_text().split()[1]
+    for bad in ("not a key", "ssh-foo AAAAB3Nza", "ssh-rsa", "ssh-rsa not-a-key", f"ssh-ed25519 {valid_blob}"):
         err = api_error(lambda: cloud.api.registerSSHKeyPair(name=unique("bad"), publickey=bad))
         assert (err["errorcode"], err["errortext"]) == (431, "Public key is invalid")
 
