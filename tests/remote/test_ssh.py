@@ -15,8 +15,10 @@ from inception.remote.errors import (
     HostKeyMismatchError,
     RemoteAuthError,
     RemoteCommandError,
+    RemoteFileError,
     RemoteUnreachableError,
 )
+from inception.remote.redact import redact
 from inception.remote.hostkeys import generate_host_key
 from inception.remote.ssh import RemoteHost
 from inception.testing.sshd import RunningSshd, free_port
@@ -70,6 +72,23 @@ def test_pinning_works_when_the_server_has_several_host_keys(tmp_path: Path) -> 
         two_keys.stop()
 
 
+def test_cloudstack_style_pkcs1_rsa_key_logs_in(sshd: RunningSshd, tmp_path: Path) -> None:
+    """createSSHKeyPair hands out a PKCS#1 PEM RSA key ("BEGIN RSA PRIVATE KEY")."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "cloudstack-keypair.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                      serialization.NoEncryption()))
+    assert pem.read_text().startswith("-----BEGIN RSA PRIVATE KEY-----")
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    with (sshd.workdir / "authorized_keys").open("a") as authorized:
+        authorized.write(public.decode() + " cloudstack-keypair\n")
+    with RemoteHost(dataclasses.replace(sshd.target, key_path=pem)).connect() as host:
+        assert host.run("echo rsa").stdout == "rsa\n"
+
+
 def test_wrong_client_key_is_an_auth_error(sshd: RunningSshd, tmp_path: Path) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -86,7 +105,7 @@ def test_wrong_client_key_is_an_auth_error(sshd: RunningSshd, tmp_path: Path) ->
 def test_unreachable_retries_until_deadline(sshd: RunningSshd) -> None:
     target = dataclasses.replace(sshd.target, port=free_port())
     started = time.monotonic()
-    with pytest.raises(RemoteUnreachableError, match=f"127.0.0.1:{target.port}.*ConnectionRefused|Unable to connect"):
+    with pytest.raises(RemoteUnreachableError, match=f"cannot reach SSH on the inception VM at 127.0.0.1:{target.port} after"):
         RemoteHost(target).connect(wait=1.0)
     assert 0.7 <= time.monotonic() - started < 4
 
@@ -158,3 +177,16 @@ def test_put_get_round_trip_with_modes(remote: RemoteHost, sshd: RunningSshd, tm
     assert back.read_bytes() == data and stat.S_IMODE(back.stat().st_mode) == 0o600
     remote.get(f"{dest}/creds.yml", tmp_path / "creds.yml", mode=0o644)
     assert stat.S_IMODE((tmp_path / "creds.yml").stat().st_mode) == 0o644
+
+
+def test_upload_into_a_missing_directory_fails_cleanly(remote: RemoteHost, tmp_path: Path) -> None:
+    with pytest.raises(RemoteFileError, match="cannot write .*/no-such-dir/file"):
+        remote.put_bytes(b"x", f"{remote.home}/no-such-dir/file")
+    with pytest.raises(RemoteFileError, match="cannot download"):
+        remote.get(f"{remote.home}/no-such-file", tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_redaction() -> None:
+    assert redact("curl -o x https://user:pa55@example.org/bosh --token abc", ["abc"]) == \
+        "curl -o x https://user:***@example.org/bosh --token ***"
