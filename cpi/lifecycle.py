@@ -57,6 +57,7 @@ class LifecyclePlan:
     vm_properties: dict[str, Any] | None  # None: ask calculate_vm_cloud_properties
     networks: dict[str, Any]
     disk_size: int = 1024  # MiB
+    resized_size: int = 10240  # MiB; above the smallest fixed offerings, so the disk really grows
     disk_properties: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,7 +140,7 @@ def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepRe
         step("delete_snapshot", lambda: cpi.call("delete_snapshot", state.pop("snapshot")))
         step("detach_disk", lambda: cpi.call("detach_disk", state["vm"], state["disk"]))
         state["attached"] = False
-        step("resize_disk", lambda: cpi.call("resize_disk", state["disk"], plan.disk_size * 2))
+        step("resize_disk", lambda: cpi.call("resize_disk", state["disk"], plan.resized_size))
         step("delete_disk", lambda: cpi.call("delete_disk", state.pop("disk")))
         step("delete_vm", lambda: cpi.call("delete_vm", state["vm"]))
         step("has_vm after delete_vm", lambda: expect(cpi.call("has_vm", state.pop("vm")) is False,

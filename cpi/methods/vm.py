@@ -205,6 +205,9 @@ def _public_ip(cloud: Cloud, address: str) -> dict[str, Any]:
     addresses = cloud.client.list("listPublicIpAddresses", ipaddress=address)
     for item in addresses:
         if item.get("ipaddress") == address:
+            if item.get("issourcenat"):
+                raise CloudError(f"vip {address} is the source NAT address of network "
+                                 f"{item.get('associatednetworkname')}; static NAT needs another acquired public IP")
             return item
     acquired = ", ".join(sorted(a.get("ipaddress", "?") for a in cloud.client.list("listPublicIpAddresses"))) or "(none)"
     raise CloudError(f"vip {address} is not a public IP of this account; acquire it first (acquired: {acquired})")

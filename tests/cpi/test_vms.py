@@ -58,7 +58,7 @@ def test_basic_zone_lifecycle(sim, env: dict[str, Any]) -> None:
     assert settings["disks"]["system"] == "/dev/vda"
     assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1",
                                               "id": ephemeral["id"].replace("-", "")[:20]}
-    assert ephemeral["deviceid"] == 1 and ephemeral["size"] == 2 << 30
+    assert ephemeral["deviceid"] == 1 and ephemeral["size"] == 5 << 30  # smallest fixed offering >= 2 GiB
     assert settings["env"] == {"bosh": {"group": "g"}} and settings["mbus"].startswith("https://mbus:")
     assert settings["networks"]["default"]["type"] == "dynamic" and settings["server"] == {"name": vm["name"]}
 
@@ -116,6 +116,11 @@ def test_advanced_zone_several_nics_manual_ip_and_vip(sim, env: dict[str, Any]) 
     config, before = env["advanced"], len(sim.calls())
     suffix = uuid.uuid4().hex[:6]
     front, back = _network(sim, f"front-{suffix}"), _network(sim, f"back-{suffix}")
+    source_nat = sim.cs().associateIpAddress(networkid=front["id"], fetch_result=True)["ipaddress"]
+    assert source_nat["issourcenat"]  # the network's first address: no static NAT on it
+    err = error(config, "create_vm", "agent", env["stemcell"], SMALL,
+                {"front": dynamic(name=front["name"]), "public": {"type": "vip", "ip": source_nat["ipaddress"]}}, [], {})
+    assert "source NAT address" in err["message"]
     public = sim.cs().associateIpAddress(networkid=front["id"], fetch_result=True)["ipaddress"]
     manual_ip = back["gateway"].rsplit(".", 1)[0] + ".20"
     networks = {
@@ -169,15 +174,17 @@ def test_unknown_network_in_advanced_zone(sim, env: dict[str, Any]) -> None:
 
 
 def test_failed_deploy_cleans_up_and_is_vm_creation_failed(sim, env: dict[str, Any]) -> None:
-    before = {v["id"] for v in own(sim.resources(), "volume")}
+    holder, networks = ok(env["basic"], "create_vm", "agent-1", env["stemcell"], SMALL, {"d": dynamic()}, [], {})
+    taken_ip = networks["d"]["ip"]
+    volumes_before = {v["id"] for v in own(sim.resources(), "volume")}
     vms_before = {vm["id"] for vm in own(sim.resources(), "virtualmachine")}
-    # an address outside the Basic zone's guest range: CloudStack refuses the deploy after the ephemeral
-    # volume was made
-    err = error(env["basic"], "create_vm", "agent", env["stemcell"], {**SMALL, "disk": 1024},
-                {"d": {"type": "manual", "ip": "192.0.2.250", "cloud_properties": {}}}, [], {})
+    # the address is in use: CloudStack refuses the deploy after create_vm made the ephemeral volume
+    err = error(env["basic"], "create_vm", "agent-2", env["stemcell"], {**SMALL, "disk": 1024},
+                {"d": {"type": "manual", "ip": taken_ip, "cloud_properties": {}}}, [], {})
     assert err["type"] == "Bosh::Clouds::VMCreationFailed", err
-    assert {v["id"] for v in own(sim.resources(), "volume")} == before  # the ephemeral volume is gone
+    assert {v["id"] for v in own(sim.resources(), "volume")} == volumes_before  # the ephemeral volume is gone
     assert {vm["id"] for vm in own(sim.resources(), "virtualmachine")} == vms_before
+    ok(env["basic"], "delete_vm", holder)
 
 
 def test_missing_vm_errors(sim, env: dict[str, Any]) -> None:
