@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from inception.remote.bosh_cli import BoshCliSource, DownloadMode, install_bosh_cli
 from inception.remote.errors import RemoteCommandError, RemoteError
@@ -163,7 +164,7 @@ class SyncReport:
 @dataclass
 class CreateEnvResult:
     sync: SyncReport
-    state: dict
+    state: dict[str, Any]  # the create-env state file, as brought back
 
 
 def _quiet(_message: str) -> None:
@@ -212,6 +213,9 @@ def upload_if_changed(host: RemoteHost, local: Path, remote: str, *, mode: int =
 def sync_artifacts(host: RemoteHost, directory: str, artifacts: Sequence[Artifact], *,
                    on_step: StepCallback = _quiet) -> SyncReport:
     """Put every artifact into `directory` on the VM: upload local files, download URLs there (checked)."""
+    names = [artifact.name for artifact in artifacts]
+    if len(set(names)) != len(names):
+        raise ValueError(f"artifacts for {directory} must have distinct names (give them one): {names}")
     report = SyncReport()
     for artifact in artifacts:
         remote = posixpath.join(directory, artifact.name)
