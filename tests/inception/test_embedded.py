@@ -1,0 +1,40 @@
+"""The README's flow, offline: `inception up` with no config and no CloudStack starts the embedded simulator,
+builds everything, prepares the bootstrap bundle, runs the CPI lifecycle check, says create-env was not run;
+`status` shows it; `destroy` leaves nothing of it in the simulator."""
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+from simulator.testing import RunningSimulator
+from tests.inception.conftest import Env
+
+
+def test_up_status_destroy_offline(tmp_path: Path) -> None:
+    env = Env(None, tmp_path, {"name": "demo"})
+    env.config_path.unlink()                       # start from nothing, as the README does
+    up = env.run("up", timeout=300)
+    assert "wrote an offline demo config" in up.stdout and "embedded CloudStack simulator" in up.stdout
+    assert "create-env was NOT run" in up.stdout
+    assert "passed   CPI create_vm" in up.stdout
+    state_dir = tmp_path / ".inception" / "demo"
+    bundle = state_dir / "bundle"
+    assert list(bundle.glob("bosh-cloudstack-cpi-*.tgz")) and (bundle / "create-env.sh").is_file()
+    manifest = state_dir / "secrets" / "micro-bosh.yml"
+    assert stat.S_IMODE(manifest.stat().st_mode) == 0o600 and "cloudstack_cpi" in manifest.read_text()
+
+    status = env.run("status")
+    assert "demo-inception" in status.stdout and "Running" in status.stdout and "bootstrap: not run" in status.stdout
+
+    again = env.run("up", timeout=300)
+    assert "created  VM" not in again.stdout and "passed on an earlier run" in again.stdout
+
+    env.run("destroy", "--yes")
+    sim = RunningSimulator(state_dir / "simulator").start()
+    try:
+        resources = sim.resources()
+        assert not [v for v in resources["virtualmachine"] if v["state"] not in ("Expunging",)]
+        assert not [g for g in resources["securitygroup"] if g["name"] == "demo-bosh"]
+        assert not resources.get("sshkeypair") and not resources.get("tag")
+    finally:
+        sim.stop()
