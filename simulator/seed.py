@@ -35,6 +35,7 @@ SERVICE_OFFERINGS = [
     ("Large Instance", 4, 2000, 8192, False),
     ("Custom", None, None, None, True),
 ]
+NETWORK_RATE_MBPS = 200
 DISK_OFFERINGS = [("Small", 5, False), ("Medium", 20, False), ("Large", 100, False), ("Custom", 0, True)]
 OS_TYPES = [  # (description, category)
     ("Ubuntu 12.04 (64-bit)", "Ubuntu"), ("Ubuntu 14.04 (64-bit)", "Ubuntu"), ("Ubuntu 16.04 (64-bit)", "Ubuntu"),
@@ -69,7 +70,13 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
             "cpunumber": cpu, "cpuspeed": speed, "memory": memory, "iscustomized": custom, "created": created,
             "storagetype": "shared", "offerha": False, "limitcpuuse": False, "isvolatile": False,
             "issystem": False, "defaultuse": False, "provisioningtype": "thin", "dynamicscalingenabled": True,
-            "hasannotations": False, "_seed": True})
+            "networkrate": None if custom else NETWORK_RATE_MBPS, "hasannotations": False, "_seed": True})
+    router_offering = store.add("serviceoffering", {
+        "name": "System Offering For Software Router", "displaytext": "System Offering For Software Router",
+        "cpunumber": 1, "cpuspeed": 500, "memory": 256, "iscustomized": False, "created": created,
+        "storagetype": "shared", "offerha": False, "limitcpuuse": False, "isvolatile": False, "issystem": True,
+        "systemvmtype": "domainrouter", "defaultuse": True, "provisioningtype": "thin",
+        "dynamicscalingenabled": True, "hasannotations": False, "_seed": True})
     for name, size, custom in DISK_OFFERINGS:
         store.add("diskoffering", {
             "name": name, "displaytext": f"{name} disk" + ("" if custom else f", {size} GB"), "disksize": size,
@@ -82,6 +89,7 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
         "specifyipranges": False, "availability": "Required", "networkrate": 200, "state": "Enabled",
         "guestiptype": "Isolated", "egressdefaultpolicy": False, "ispersistent": False, "forvpc": False,
         "supportspublicaccess": False, "internetprotocol": "IPv4", "created": created,
+        "serviceofferingid": router_offering["id"], "maxconnections": 4096,
         "service": [{"name": s} for s in ISOLATED_SERVICES], "hasannotations": False, "_seed": True})
     ubuntu = store.first("ostype", description="Ubuntu 22.04 (64-bit)")
     for spec in zones:
@@ -89,7 +97,8 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
             "name": spec["name"], "description": spec.get("description", f"Simulated {spec['networktype']} zone"),
             "networktype": spec["networktype"], "securitygroupsenabled": bool(spec.get("securitygroupsenabled")),
             "allocationstate": "Enabled", "dhcpprovider": "VirtualRouter", "localstorageenabled": False,
-            "zonetoken": new_id(), "dns1": "198.51.100.53", "internaldns1": "198.51.100.53",
+            "zonetoken": new_id(), "dns1": "198.51.100.53", "dns2": "198.51.100.54",
+            "internaldns1": "198.51.100.53",
             "guestcidraddress": spec.get("guest_cidr"), "type": "Core", "hasannotations": False,
             "allowuserspecifyvrmtu": False, "routerprivateinterfacemaxmtu": 1500,
             "routerpublicinterfacemaxmtu": 1500,

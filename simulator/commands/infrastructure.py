@@ -1,6 +1,7 @@
 """Read-only infrastructure: zones, offerings, OS types, hypervisors, capabilities."""
 from __future__ import annotations
 
+from ..networking import service_view
 from ..registry import Ctx, command, filter_common, public
 
 
@@ -15,6 +16,10 @@ def list_zones(ctx: Ctx, p: dict) -> dict:
 @command("listServiceOfferings")
 def list_service_offerings(ctx: Ctx, p: dict) -> dict:
     offerings = filter_common(ctx, ctx.store.all("serviceoffering"), p)
+    # System offerings (virtual routers, system VMs) are listed only when asked for.
+    offerings = [o for o in offerings if o["issystem"] == bool(p.get("issystem"))]
+    if "systemvmtype" in p:
+        offerings = [o for o in offerings if o.get("systemvmtype") == p["systemvmtype"]]
     return ctx.listing("serviceoffering", offerings, p)
 
 
@@ -35,7 +40,9 @@ def list_network_offerings(ctx: Ctx, p: dict) -> dict:
         offerings = [o for o in offerings if wanted <= {s["name"].lower() for s in o["service"]}]
     if "forvpc" in p:
         offerings = [o for o in offerings if o["forvpc"] == p["forvpc"]]
-    return ctx.listing("networkoffering", offerings, p)
+    # Each service with its provider and capabilities, as the network using the offering shows it.
+    return ctx.listing("networkoffering", [o | {"service": [service_view(s["name"]) for s in o["service"]]}
+                                           for o in offerings], p)
 
 
 @command("listOsTypes")

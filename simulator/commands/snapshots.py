@@ -36,6 +36,7 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
         "hasannotations": False, "ostypeid": template.get("ostypeid") if template else None,
         "osdisplayname": template.get("ostypename") if template else None, **ctx.owner(),
         "_sha256": sha, "_size": size, "_diskofferingid": volume.get("diskofferingid"),
+        "_templateid": volume.get("templateid"),
     })
     for tag in p.get("tags") or []:
         ctx.store.add("tag", {"key": tag.get("key"), "value": tag.get("value"), "resourceid": snapshot["id"],

@@ -201,8 +201,8 @@ def create_template(ctx: Ctx, p: dict) -> dict:
     template = _new_template(ctx, p, fmt="QCOW2" if zone["_hypervisor"] == "KVM" else "VHD",
                              hypervisor=zone["_hypervisor"], zone_ids=[zone_id], cross=False, ostype=ostype,
                              status="Processing", sourcetemplateid=None)
-    if volume_id is not None and source.get("templateid"):
-        template["sourcetemplateid"] = source["templateid"]
+    # The template the volume (or the snapshot's volume) was made from.
+    template["sourcetemplateid"] = source.get("templateid") if volume_id is not None else source.get("_templateid")
 
     def work() -> dict:
         if volume_id is not None:
@@ -211,8 +211,9 @@ def create_template(ctx: Ctx, p: dict) -> dict:
         else:
             sha, size = source["_sha256"], source["_size"]
             virtual = source.get("virtualsize", size)
+        # CloudStack records the new template's checksum; 4.18 accepts algorithm-prefixed digests.
         template.update(isready=True, status="Download Complete", size=virtual, physicalsize=size,
-                        _sha256=sha, _size=size)
+                        checksum="{SHA-256}" + sha, _sha256=sha, _size=size)
         return render(ctx, template)
 
     def rollback(err: Exception) -> None:
