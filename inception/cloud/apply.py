@@ -3,6 +3,7 @@ steps concurrently along their dependencies, drop what the config no longer want
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,19 @@ def _confirm_destructive(rows: list, confirm: Callable[[str], bool] | bool | Non
         raise typer.Exit(1)
 
 
-def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool] | bool | None) -> list[Step]:
+@dataclass
+class LocalTask:
+    """Work on this machine that runs in the same graph as the CloudStack steps (it needs none of them):
+    e.g. building the bootstrap bundle while the inception VM deploys. `run` returns a detail line."""
+
+    key: str
+    label: str
+    run: Callable[[], str]
+    needs: tuple[str, ...] = ()
+
+
+def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool] | bool | None,
+               tasks: list[LocalTask] = ()) -> list[Step]:
     steps = build_steps(session.ctx)
     plan = make_plan(CloudContext(session.config, session.state, session.target), steps)
     if plan.refusals:
@@ -90,18 +103,23 @@ def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool]
         raise typer.Exit(1)
     _confirm_destructive([r for r in plan.rows if r.action in ("delete", "replace")], confirm)
 
-    def done(step: Step, found: Assessment | None, error: BaseException | None, seconds: float) -> None:
-        if error is None and found is not None:
+    def done(step: Any, found: Assessment | str | None, error: BaseException | None, seconds: float) -> None:
+        if error is not None:
+            line("failed", step.label, str(error), seconds)
+        elif isinstance(found, str):
+            line("done", step.label, found, seconds)
+        elif found is not None:
             line(PAST.get(found.action, found.action), step.label, found.detail if found.action != "use" else "",
                  seconds)
-        else:
-            line("failed", step.label, str(error), seconds)
+
+    def work(step: Any) -> Assessment | str:
+        return step.run() if isinstance(step, LocalTask) else converge_retrying(session.ctx, step)
 
     # What the config no longer wants goes first: it may stand in the way (static NAT before port forwarding).
     wanted = {s.key for s in steps}
     destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
                      only=lambda record: record.key not in wanted)
-    run_graph(steps, lambda step: converge_retrying(session.ctx, step), workers=workers, on_done=done)
+    run_graph([*steps, *tasks], work, workers=workers, on_done=done)  # type: ignore[list-item]
     _record_outputs(session)
     return steps
 

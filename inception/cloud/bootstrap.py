@@ -120,23 +120,36 @@ def prepare_bundle(session: Session, *, remote: bool) -> Bundle:
     return Bundle(manifest, vars_store, state_dir.secrets / STATE_SECRET, release, config)
 
 
-def bootstrap(session: Session) -> None:
-    if session.target.simulated and ssh_override(session.config) is None:
-        _simulated(session)
-    else:
+def is_remote(session: Session) -> bool:
+    """Can create-env run? Not on a simulator's VMs (no OS), unless SSH is pointed elsewhere."""
+    return not session.target.simulated or ssh_override(session.config) is not None
+
+
+def bootstrap_tasks(session: Session) -> list[Any]:
+    """What `up` does locally while the CloudStack steps run: the bundle, and on a simulator the CPI check."""
+    from inception.cloud.apply import LocalTask
+
+    remote = is_remote(session)
+
+    def bundle() -> str:
+        made = session.bundle = prepare_bundle(session, remote=remote)
+        return f"{made.cpi_release.name}, {session.state_dir.relative(made.manifest)}, {BUNDLE}/create-env.sh"
+
+    tasks = [LocalTask("local:bundle", "bootstrap bundle", bundle)]
+    if not remote:
+        if session.state.step("cpi_check").get("status") == "passed":
+            line("reused", "CPI lifecycle check", "passed on an earlier run")
+        else:
+            tasks.append(LocalTask("local:cpi-check", "CPI lifecycle check through the simulator",
+                                   lambda: _cpi_check(session)))
+    return tasks
+
+
+def finish_bootstrap(session: Session) -> None:
+    """After the graph: create-env over SSH, or say plainly why it was not run."""
+    if is_remote(session):
         _remote(session)
-
-
-# -- on a simulator ------------------------------------------------------------------------------------
-
-def _simulated(session: Session) -> None:
-    bundle = prepare_bundle(session, remote=False)
-    line("created", "bootstrap bundle", f"{session.state_dir.relative(bundle.cpi_release)}, "
-                                        f"{session.state_dir.relative(bundle.manifest)}, {BUNDLE}/create-env.sh")
-    if session.state.step("cpi_check").get("status") != "passed":
-        _cpi_check(session)
-    else:
-        line("reused", "CPI lifecycle check", "passed on an earlier run")
+        return
     session.state.set_step("bootstrap", status="not run", detail="simulated inception VM: no operating system")
     check = session.state.step("cpi_check")
     console.print("[yellow]create-env was NOT run:[/] the simulated inception VM has no operating system to run "
@@ -149,7 +162,7 @@ def _simulated(session: Session) -> None:
                   "`inception destroy` to remove everything.")
 
 
-def _cpi_check(session: Session) -> None:
+def _cpi_check(session: Session) -> str:
     import tempfile
 
     from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle
@@ -158,15 +171,13 @@ def _cpi_check(session: Session) -> None:
     def report(result: StepResult) -> None:
         line("passed" if result.ok else "failed", f"CPI {result.name}", result.detail, result.seconds)
 
-    console.print("CPI lifecycle check through the simulator:")
     with tempfile.TemporaryDirectory(prefix="cpi-check-", dir=session.state_dir.path) as tmp:
         config_path, plan = _from_simulator(session.target, session.config.cloudstack["zone"], Path(tmp))
         results = run_lifecycle(CpiProcess(config_path), plan, report)
     failed = [r.name for r in results if not r.ok]
     session.state.set_step("cpi_check", status="failed" if failed else "passed",
                            detail=", ".join(failed) if failed else f"{len(results)} steps")
-    if failed:
-        console.print(f"[red]CPI lifecycle check failed:[/] {', '.join(failed)}")
+    return f"failed: {', '.join(failed)}" if failed else f"{len(results)} CPI calls passed"
 
 
 # -- on a real inception VM ---------------------------------------------------------------------------------
@@ -230,7 +241,7 @@ def _remote(session: Session) -> None:
     from inception.remote.bootstrap import DirectorFiles, bootstrap_director
     from inception.remote.connection import record_director
 
-    bundle = prepare_bundle(session, remote=True)
+    bundle = session.bundle or prepare_bundle(session, remote=True)
     releases, stemcell = artifacts(session, bundle)
     target = ssh_target(session)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -31,6 +32,7 @@ class Session:
     state: State
     target: Target
     ctx: CloudContext
+    bundle: Any = None      # the bootstrap bundle once `up` has prepared it
 
     @property
     def state_dir(self) -> StateDir:

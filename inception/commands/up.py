@@ -34,7 +34,7 @@ def up(
     """Create or converge the environment: keypair, security groups or network/IP/firewall, the inception VM,
     then Micro BOSH (on a simulator: the bootstrap bundle and the CPI lifecycle check)."""
     from inception.cloud.apply import apply_plan, prepare
-    from inception.cloud.bootstrap import bootstrap
+    from inception.cloud.bootstrap import bootstrap_tasks, finish_bootstrap
     from inception.cloud.session import open_session
 
     interactive = not non_interactive and sys.stdin.isatty()
@@ -43,11 +43,12 @@ def up(
         console.print(f"Environment [bold]{session.config.name}[/] in zone {session.config.cloudstack['zone']} "
                       f"({session.config.zone_type}) on {describe_target(session)}; state in {session.state_dir.path}")
         workers = 1 if sequential else int((session.config.get("inception") or {}).get("concurrency", 8))
-        apply_plan(session, workers=workers, confirm=None if yes else (interactive and typer.confirm))
+        tasks = [] if cloud_only else bootstrap_tasks(session)
+        apply_plan(session, workers=workers, confirm=None if yes else (interactive and typer.confirm), tasks=tasks)
         if cloud_only:
             line("skip", "bootstrap", "--cloud-only")
             return
-        bootstrap(session)
+        finish_bootstrap(session)
 
 
 def describe_target(session) -> str:  # noqa: ANN001 - Session, imported lazily

@@ -29,6 +29,19 @@ def advanced_config(name: str, **inception: Any) -> dict[str, Any]:
             "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS", **inception}}
 
 
+def bootstrappable(config: dict[str, Any]) -> dict[str, Any]:
+    """A config that also renders the Micro BOSH manifest (stemcell, bosh release, director offering; a manual
+    network with the director's IP in a basic zone)."""
+    from inception.cloud.apply import DEMO_CONFIG
+
+    out = {**config, "stemcell": DEMO_CONFIG["stemcell"], "releases": DEMO_CONFIG["releases"],
+           "offerings": DEMO_CONFIG["offerings"]}
+    if config["cloudstack"]["zone"] == "Sim-Basic":
+        out["networks"] = [{**DEMO_CONFIG["networks"][0], "security_groups": [f"{config['name']}-bosh"]}]
+        out["director"] = {"ip": DEMO_CONFIG["director"]["ip"]}
+    return out
+
+
 class Env:
     """One environment: its config file, state dir and simulator; `run` calls the real CLI."""
 
