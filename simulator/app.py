@@ -117,7 +117,7 @@ class Simulator:
                 params += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
         lowered: dict[str, str] = {}
         for k, v in params:
-            lowered.setdefault(k.lower(), v)
+            lowered.setdefault(_param_key(k), v)
         name = lowered.get("command", "")
         cmd = self.spec.command(name) if name else None
         response_name = cmd.response_name if cmd else "errorresponse"
@@ -207,6 +207,13 @@ class Simulator:
         with self.store.lock:
             self.jobs.finish_all_now()
             self.store.save()
+
+
+def _param_key(name: str) -> str:
+    """Parameter names are case-insensitive, but the keys inside a map value keep their case
+    (`details[0].cpuNumber`), as CloudStack reads them with case-sensitive lookups."""
+    base, bracket, rest = name.partition("[")
+    return base.lower() + bracket + rest
 
 
 # Request parameters that belong to the transport, not to the command.

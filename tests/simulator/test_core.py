@@ -279,3 +279,13 @@ def test_32_concurrent_clients(sim):
         t.join(60)
     assert not errors
     assert len(counts) == 320 and len(set(counts)) == 1
+
+
+def test_map_keys_keep_their_case_while_parameter_names_do_not(sim):
+    spec = load_spec()
+    from simulator.app import _param_key
+    raw = {_param_key(k): v for k, v in {"DETAILS[0].cpuNumber": "2", "Command": "x"}.items()}
+    assert raw == {"details[0].cpuNumber": "2", "command": "x"}
+    typed = spec.validate(spec.command("deployVirtualMachine"),
+                          {"serviceofferingid": "a", "templateid": "b", "zoneid": "c", **raw})
+    assert typed["details"] == [{"cpuNumber": "2"}]
