@@ -281,7 +281,7 @@ def test_32_concurrent_clients(sim):
     assert len(counts) == 320 and len(set(counts)) == 1
 
 
-def test_map_keys_keep_their_case_while_parameter_names_do_not(sim):
+def test_map_keys_keep_their_case_while_parameter_names_do_not():
     spec = load_spec()
     from simulator.app import _param_key
     raw = {_param_key(k): v for k, v in {"DETAILS[0].cpuNumber": "2", "Command": "x"}.items()}
