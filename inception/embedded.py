@@ -25,11 +25,3 @@ class EmbeddedCloud:
 
     def stop(self) -> None:
         self.sim.stop()
-
-    @property
-    def running(self) -> bool:
-        return self.sim.process is not None
-
-
-def has_embedded_state(state_dir: Path) -> bool:
-    return (state_dir / SUBDIR).is_dir()

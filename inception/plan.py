@@ -38,10 +38,6 @@ class Plan:
     def refusals(self) -> list[PlanRow]:
         return [r for r in self.rows if r.action == "refuse"]
 
-    @property
-    def changes(self) -> list[PlanRow]:
-        return [r for r in self.rows if r.action in ("create", "adopt", "replace", "delete")]
-
     def counts(self) -> dict[str, int]:
         return {a: n for a in ACTIONS if (n := sum(r.action == a for r in self.rows))}
 

@@ -100,7 +100,6 @@ def converge(ctx: CloudContext, step: Step) -> Assessment:
 
 
 def run_graph(steps: list[Step], work: Callable[[Step], T], *, workers: int,
-              on_start: Callable[[Step], None] = lambda s: None,
               on_done: Callable[[Step, T | None, BaseException | None, float], None] = lambda *a: None
               ) -> dict[str, T]:
     """Run `work` for every step once its needs are done; `workers`=1 is strictly sequential (list order).
@@ -118,7 +117,6 @@ def run_graph(steps: list[Step], work: Callable[[Step], T], *, workers: int,
                     if len(running) >= max(1, workers):
                         break
                     pending.remove(step)
-                    on_start(step)
                     running[pool.submit(work, step)] = (step, time.monotonic())
             if not running:
                 if error is None and pending:

@@ -76,10 +76,6 @@ class StateDir:
     def __repr__(self) -> str:
         return f"StateDir({str(self.path)!r})"
 
-    @property
-    def exists(self) -> bool:
-        return (self.path / STATE_FILE).exists()
-
     def lock(self) -> StateLock:
         self.path.mkdir(parents=True, exist_ok=True)
         return StateLock(self.path / "state.lock")

@@ -15,7 +15,7 @@ from inception.cloud.choices import default_offering, default_template, is_ubunt
 from inception.cloud.report import console
 from inception.config.loader import ConfigError, Problem, save_config, validate_config
 from inception.config.yamlio import YamlError, load_yaml
-from inception.wizard.prompts import ask, choose, confirm, pick
+from inception.wizard.prompts import ask, choose, pick
 
 CF_VERSIONS = [str(v) for v in range(160, 181)]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from rich.prompt import Confirm, IntPrompt, Prompt
+from rich.prompt import IntPrompt, Prompt
 
 from inception.cloud.report import console, table
 
@@ -36,6 +36,3 @@ def ask(question: str, default: str | None = None, *, secret: bool = False,
 def pick(question: str, options: list[str], default: str) -> str:
     return Prompt.ask(question, choices=options, default=default, console=console)
 
-
-def confirm(question: str, default: bool = True) -> bool:
-    return Confirm.ask(question, default=default, console=console)
