@@ -78,9 +78,9 @@ def resolve_settings(
     if not region and not {"endpoint", "api_key", "secret_key"} <= merged.keys():
         default_region = os.environ.get("CLOUDSTACK_REGION", "cloudstack")
         merged, origin = _merge([*sources, (f"cloudstack.ini [{default_region}]", _ini_values(None, required=False))])
-    for name in ("endpoint", "api_key", "secret_key"):
-        if not merged.get(name):
-            raise CloudStackConfigError(_missing_message(name, region))
+    missing = tuple(name for name in ("endpoint", "api_key", "secret_key") if not merged.get(name))
+    if missing:
+        raise CloudStackConfigError("\n".join(_missing_message(name, region) for name in missing), missing=missing)
     _check_endpoint(merged["endpoint"], origin["endpoint"])
     return ClientSettings(
         endpoint=merged["endpoint"],

@@ -70,7 +70,12 @@ class CloudStackError(Exception):
 
 
 class CloudStackConfigError(CloudStackError):
-    """The client configuration is missing or invalid (names the setting and how to fix it)."""
+    """The client configuration is missing or invalid (names the setting and how to fix it).
+    `missing` lists the settings (endpoint, api_key, secret_key) that no source provided."""
+
+    def __init__(self, message: str, *, missing: tuple[str, ...] = (), **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.missing = missing
 
 
 class CloudStackConnectionError(CloudStackError):

@@ -1,45 +1,28 @@
-"""Resolve the CloudStack API settings: config file > CLOUDSTACK_* variables > cloudstack.ini region.
-
-The `cs` library's own reader (cs.read_config) handles the environment and the ini file so the
-precedence matches the `cs` command-line tool.
-"""
+"""The CloudStack API settings of a project config: the file's `cloudstack` section first, then the
+`CLOUDSTACK_*` variables and the cloudstack.ini region, with the API client's own precedence rules."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import cs
-
+from cpi.cloudstack.config import ClientSettings, resolve_settings
+from cpi.cloudstack.errors import CloudStackConfigError
 from inception.config.loader import ConfigError, Problem, ProjectConfig
 
-
-@dataclass(frozen=True)
-class ApiSettings:
-    endpoint: str
-    api_key: str
-    secret_key: str = field(repr=False)
-    verify: bool | str = True  # False, True, or a CA bundle path (requests' convention)
+# setting -> (config key, environment variable)
+_NAMES = {"endpoint": ("endpoint", "CLOUDSTACK_ENDPOINT"), "api_key": ("api_key", "CLOUDSTACK_KEY"),
+          "secret_key": ("secret_key", "CLOUDSTACK_SECRET")}
 
 
-def _from_cs(region: str | None) -> dict:
-    try:
-        return cs.read_config(region)
-    except (SystemExit, ValueError):  # cs raises SystemExit when no ini file exists
-        return {}
-
-
-def api_settings(config: ProjectConfig) -> ApiSettings:
-    """Endpoint and keys for `config`; ConfigError listing what is missing and where to put it."""
+def api_settings(config: ProjectConfig) -> ClientSettings:
+    """Endpoint, keys and TLS settings for `config`; a ConfigError lists every missing one and where to put it."""
     section = config.cloudstack
-    found = {"endpoint": section.get("endpoint"), "key": section.get("api_key"), "secret": section.get("secret_key")}
-    if not all(found.values()):
-        fallback = _from_cs(section.get("region"))
-        found = {k: v or fallback.get(k) for k, v in found.items()}
-    names = {"endpoint": ("endpoint", "CLOUDSTACK_ENDPOINT"), "key": ("api_key", "CLOUDSTACK_KEY"),
-             "secret": ("secret_key", "CLOUDSTACK_SECRET")}
-    missing = [Problem(f"cloudstack.{names[k][0]}", "not set in the file, the environment or cloudstack.ini",
-                       f"set {names[k][1]} or cloudstack.{names[k][0]}", missing=True)
-               for k, v in found.items() if not v]
-    if missing:
-        raise ConfigError(config.source, missing)
-    verify: bool | str = section.get("ca_cert") or section.get("verify", True)
-    return ApiSettings(found["endpoint"], found["key"], found["secret"], verify)
+    verify = section.get("verify", True)
+    try:
+        return resolve_settings(section.get("endpoint"), section.get("api_key"), section.get("secret_key"),
+                                section.get("region"), verify=None if verify is True else verify,
+                                ca_bundle=section.get("ca_cert"))
+    except CloudStackConfigError as err:
+        if not err.missing:
+            raise ConfigError(config.source, [Problem("cloudstack", err.message)]) from None
+        raise ConfigError(config.source, [
+            Problem(f"cloudstack.{_NAMES[name][0]}", "not set in the file, the environment or cloudstack.ini",
+                    f"set {_NAMES[name][1]} or cloudstack.{_NAMES[name][0]}", missing=True)
+            for name in err.missing]) from None
