@@ -193,3 +193,17 @@ def test_stemcell_os_detection(write_config, tmp_path):
     assert stemcell_os(cfg) == "ubuntu-jammy"
     cfg.data["stemcell"] = {"name": "bosh-cloudstack-kvm-ubuntu"}
     assert stemcell_os(cfg) is None
+
+
+def test_api_settings_take_keys_from_the_environment_and_the_endpoint_from_the_file(write_config, monkeypatch,
+                                                                                    tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("CLOUDSTACK_ENDPOINT", "CLOUDSTACK_CONFIG", "CLOUDSTACK_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("CLOUDSTACK_KEY", "envkey")
+    monkeypatch.setenv("CLOUDSTACK_SECRET", "envsecret")
+    settings = api_settings(load_config(write_config("advanced")))
+    assert (settings.endpoint, settings.api_key, settings.secret_key) == (
+        "https://cloud.example.com/client/api", "envkey", "envsecret")
+    assert settings.verify is True
