@@ -4,6 +4,7 @@ does) through the lifecycle of BOSH's CPI lifecycle tests, and clean up whatever
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -92,6 +93,30 @@ def unpack_stemcell(tarball: Path, directory: Path) -> Stemcell:
         member = archive.getmember("image")
         archive.extract(member, directory, filter="data")
     return Stemcell(str(directory / "image"), manifest.get("cloud_properties") or {})
+
+
+def write_cpi_config(path: Path, cloudstack: dict[str, Any]) -> str:
+    """The CPI's config file (cpi.json) for a lifecycle check, mode 0600 (it holds the API secret key)."""
+    doc = {"cloud": {"plugin": "cloudstack", "properties": {
+        "cloudstack": cloudstack,
+        "agent": {"mbus": "https://mbus:cpi-check@0.0.0.0:6868", "ntp": ["0.pool.ntp.org"],
+                  "blobstore": {"provider": "local", "options": {"blobstore_path": "/var/vcap/micro_bosh/data/cache"}}},
+    }}}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump(doc, out)
+    return str(path)
+
+
+def simulator_check(endpoint: str, api_key: str, secret_key: str, zone: str,
+                    workdir: Path) -> tuple[str, LifecyclePlan]:
+    """cpi.json and the lifecycle plan for a CloudStack simulator (direct stemcell upload, a sample stemcell,
+    a dynamic network): what `inception cpi-check` without a config and `inception up` on a simulator run."""
+    cloudstack = {"endpoint": endpoint, "api_key": api_key, "secret_access_key": secret_key, "default_zone": zone,
+                  "stemcell_upload": "upload", "state_timeout": 120, "state_timeout_volume": 120}
+    networks = {"default": {"type": "dynamic", "dns": ["8.8.8.8"], "default": ["dns", "gateway"],
+                            "cloud_properties": {}}}
+    return write_cpi_config(workdir / "cpi.json", cloudstack), LifecyclePlan(sample_stemcell(workdir), None, networks)
 
 
 def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepResult], None]) -> list[StepResult]:

@@ -165,14 +165,15 @@ def finish_bootstrap(session: Session) -> None:
 def _cpi_check(session: Session) -> str:
     import tempfile
 
-    from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle
-    from inception.commands.cpi_check import _from_simulator
+    from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle, simulator_check
 
     def report(result: StepResult) -> None:
         line("passed" if result.ok else "failed", f"CPI {result.name}", result.detail, result.seconds)
 
     with tempfile.TemporaryDirectory(prefix="cpi-check-", dir=session.state_dir.path) as tmp:
-        config_path, plan = _from_simulator(session.target, session.config.cloudstack["zone"], Path(tmp))
+        target = session.target
+        config_path, plan = simulator_check(target.endpoint, target.api_key, target.secret_key,
+                                            session.config.cloudstack["zone"], Path(tmp))
         results = run_lifecycle(CpiProcess(config_path), plan, report)
     failed = [r.name for r in results if not r.ok]
     session.state.set_step("cpi_check", status="failed" if failed else "passed",

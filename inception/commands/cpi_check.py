@@ -2,8 +2,6 @@
 the embedded simulator when no config is given, printing every step with its duration."""
 from __future__ import annotations
 
-import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
@@ -14,21 +12,9 @@ from rich.console import Console
 console = Console()
 
 
-def _write_cpi_json(path: Path, cloudstack: dict[str, Any]) -> str:
-    doc = {"cloud": {"plugin": "cloudstack", "properties": {
-        "cloudstack": cloudstack,
-        "agent": {"mbus": "https://mbus:cpi-check@0.0.0.0:6868", "ntp": ["0.pool.ntp.org"],
-                  "blobstore": {"provider": "local", "options": {"blobstore_path": "/var/vcap/micro_bosh/data/cache"}}},
-    }}}
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the secret key
-    with os.fdopen(fd, "w") as out:
-        json.dump(doc, out)
-    return str(path)
-
-
 def _from_project_config(config_file: Path, workdir: Path) -> tuple[str, Any]:
     """cpi.json and the lifecycle plan from the project config's cloudstack, networks, offerings and stemcell."""
-    from cpi.lifecycle import LifecyclePlan, sample_stemcell, unpack_stemcell
+    from cpi.lifecycle import LifecyclePlan, sample_stemcell, unpack_stemcell, write_cpi_config
     from inception.config.credentials import api_settings
     from inception.config.loader import load_config
 
@@ -65,16 +51,7 @@ def _from_project_config(config_file: Path, workdir: Path) -> tuple[str, Any]:
     stemcell = unpack_stemcell(Path(stemcell_file), workdir) if stemcell_file else sample_stemcell(workdir)
     disk_properties = {"disk_offering": director["disk_offering"]} if director.get("disk_offering") else {}
     plan = LifecyclePlan(stemcell, vm_properties, networks, disk_properties=disk_properties)
-    return _write_cpi_json(workdir / "cpi.json", cloudstack), plan
-
-
-def _from_simulator(sim: Any, zone: str, workdir: Path) -> tuple[str, Any]:
-    from cpi.lifecycle import LifecyclePlan, sample_stemcell
-
-    cloudstack = {"endpoint": sim.endpoint, "api_key": sim.api_key, "secret_access_key": sim.secret_key,
-                  "default_zone": zone, "stemcell_upload": "upload", "state_timeout": 120, "state_timeout_volume": 120}
-    networks = {"default": {"type": "dynamic", "dns": ["8.8.8.8"], "default": ["dns", "gateway"], "cloud_properties": {}}}
-    return _write_cpi_json(workdir / "cpi.json", cloudstack), LifecyclePlan(sample_stemcell(workdir), None, networks)
+    return write_cpi_config(workdir / "cpi.json", cloudstack), plan
 
 
 def cpi_check(
@@ -84,7 +61,7 @@ def cpi_check(
     state_dir: Optional[Path] = typer.Option(None, help="Keep the embedded simulator's state here."),
 ) -> None:
     """Drive the CPI executable through a full lifecycle (stemcell, VM, disk, snapshot) and clean up."""
-    from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle
+    from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle, simulator_check
 
     def report(result: StepResult) -> None:
         mark = "[green]✓[/]" if result.ok else "[red]✗[/]"
@@ -110,7 +87,7 @@ def cpi_check(
                 with console.status("Starting the embedded CloudStack simulator..."):
                     sim.start()
                 console.print(f"CPI lifecycle check against the embedded simulator at {sim.endpoint} (zone {zone})")
-                config_path, plan = _from_simulator(sim, zone, workdir)
+                config_path, plan = simulator_check(sim.endpoint, sim.api_key, sim.secret_key, zone, workdir)
             results = run_lifecycle(CpiProcess(config_path), plan, report)
         finally:
             if sim is not None:
