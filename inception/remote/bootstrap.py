@@ -38,12 +38,12 @@ LOCK_FILE = ".bosh.lock"
 LOCKED_EXIT = 75
 RELEASES_DIR = "releases"
 STEMCELLS_DIR = "stemcells"
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*\Z")   # '+': release versions (0.1.0+dev.1)
 
 
 def _checked_name(name: str, what: str) -> str:
     if not _NAME.match(name):
-        raise ValueError(f"{what} {name!r}: use letters, digits, '.', '_' and '-' only")
+        raise ValueError(f"{what} {name!r}: use letters, digits, '.', '_', '+' and '-' only")
     return name
 
 
