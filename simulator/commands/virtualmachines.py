@@ -17,6 +17,7 @@ from ..errors import internal, param_error
 from ..registry import Ctx, command, filter_common, public
 from ..store import new_id
 from . import templates, volumes
+from .affinitygroups import requested_groups
 from .keypairs import public_key_of
 from .tags import remove_tags_of
 
@@ -137,6 +138,7 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
     root_size = _root_disk_size(template, {k.lower(): v for k, v in details.items()}.get("rootdisksize")
                                 or p.get("rootdisksize"))
     key_pairs = _key_pairs(ctx, p)
+    affinity_groups = requested_groups(ctx, p)
     user_data = validate_user_data(p["userdata"], ctx.http_method) if p.get("userdata") else None
     start = p.get("startvm", True)
 
@@ -155,7 +157,8 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
         "cpuused": "0%", "networkkbsread": 0, "networkkbswrite": 0, "diskkbsread": 0, "diskkbswrite": 0,
         "diskioread": 0, "diskiowrite": 0, "guestosid": ostype.get("id"), "ostypeid": ostype.get("id"),
         "osdisplayname": ostype.get("description"), "rootdeviceid": 0, "rootdevicetype": "ROOT",
-        "securitygroup": groups, "nic": nics, "hypervisor": zone["_hypervisor"],
+        "securitygroup": groups, "affinitygroup": affinity_groups, "nic": nics,
+        "hypervisor": zone["_hypervisor"],
         "keypairs": ",".join(key_pairs) or None, "isdynamicallyscalable": False, "displayvm": True,
         "details": details or None, "userid": ctx.sim.user_id, "username": ctx.owner()["account"],
         "diskofferingid": disk_offering["id"] if disk_offering else None,
