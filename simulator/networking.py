@@ -20,7 +20,8 @@ from .registry import Ctx
 from .store import new_id
 
 BASIC_NETWORK_NAME = "guestNetworkForBasicZone"      # what the zone wizard names a Basic zone's guest network
-BASIC_OFFERING = "DefaultSharedNetworkOfferingWithSGService"
+SG_NETWORK_NAME = "defaultGuestNetwork"              # ... and an Advanced zone's with security groups
+SG_OFFERING = "DefaultSharedNetworkOfferingWithSGService"
 NETWORK_DOMAIN = "cs1cloud.internal"
 MAC_PREFIX = "02:00"
 FIRST_VLAN = 1000
@@ -99,6 +100,11 @@ def used_guest_ips(ctx: Ctx, network: dict[str, Any], pending: list[dict[str, An
     return used
 
 
+def has_free_ip(ctx: Ctx, network: dict[str, Any]) -> bool:
+    used = used_guest_ips(ctx, network)
+    return any(str(host) not in used for host in ipaddress.ip_network(network["cidr"]).hosts())
+
+
 def allocate_guest_ip(ctx: Ctx, network: dict[str, Any], requested: str | None,
                       pending: list[dict[str, Any]] = ()) -> str:
     """A free address of the network's CIDR (the requested one when it is free), else CloudStack's 533."""
@@ -163,15 +169,21 @@ def physical_network_id(zone: dict[str, Any]) -> str:
     return zone.setdefault("_physical_network_id", new_id())
 
 
-def basic_zone_network(ctx: Ctx, zone: dict[str, Any]) -> dict[str, Any]:
-    """The shared, security-group-isolated guest network of a Basic zone (made on first use, from `_pod_cidr`)."""
+def uses_security_groups(zone: dict[str, Any]) -> bool:
+    """Basic zones and Advanced zones with security groups isolate guests with security groups."""
+    return zone["networktype"] == "Basic" or bool(zone.get("securitygroupsenabled"))
+
+
+def zone_guest_network(ctx: Ctx, zone: dict[str, Any]) -> dict[str, Any]:
+    """The shared, security-group-isolated guest network the zone wizard makes for a Basic zone or an Advanced zone
+    with security groups (made on first use, from `_pod_cidr`); a zone's first shared network once there is one."""
     for network in ctx.store.find("network", zoneid=zone["id"], type="Shared"):
         if not network.get("_removed"):
             return network
-    offering = ctx.store.first("networkoffering", name=BASIC_OFFERING)
+    offering = ctx.store.first("networkoffering", name=SG_OFFERING)
     if offering is None:
         offering = ctx.store.add("networkoffering", {
-            "name": BASIC_OFFERING, "displaytext": "Offering for Shared Security group enabled networks",
+            "name": SG_OFFERING, "displaytext": "Offering for Shared Security group enabled networks",
             "traffictype": "Guest", "isdefault": True, "specifyvlan": True, "conservemode": True,
             "specifyipranges": True, "availability": "Optional", "state": "Enabled", "guestiptype": "Shared",
             "egressdefaultpolicy": True, "ispersistent": False, "forvpc": False, "supportspublicaccess": False,
@@ -179,8 +191,9 @@ def basic_zone_network(ctx: Ctx, zone: dict[str, Any]) -> dict[str, Any]:
             "service": [{"name": s} for s in ("Dhcp", "Dns", "UserData", "SecurityGroup")]})
     pod = ipaddress.ip_network(zone["_pod_cidr"])
     gateway = str(next(pod.hosts()))
-    return new_network(ctx, zone, offering, name=BASIC_NETWORK_NAME, displaytext=BASIC_NETWORK_NAME,
-                       gateway=gateway, netmask=str(pod.netmask), guest_type="Shared")
+    name = BASIC_NETWORK_NAME if zone["networktype"] == "Basic" else SG_NETWORK_NAME
+    return new_network(ctx, zone, offering, name=name, displaytext=name, gateway=gateway, netmask=str(pod.netmask),
+                       guest_type="Shared")
 
 
 def has_service(network: dict[str, Any], service: str) -> bool:
@@ -364,18 +377,18 @@ def allocate_nics(ctx: Ctx, zone: dict[str, Any], p: dict[str, Any]) -> tuple[li
         if p.get("networkids") or p.get("iptonetworklist"):
             raise param_error("Can't specify network Ids in Basic zone")
         groups = _requested_groups(ctx, p) or [default_security_group(ctx)]
-        network = basic_zone_network(ctx, zone)
+        network = zone_guest_network(ctx, zone)
         ip = allocate_guest_ip(ctx, network, p.get("ipaddress"))
         return [_nic(ctx, network, ip, default=True, device=0)], [security_group_ref(g) for g in groups]
 
     groups = _requested_groups(ctx, p)
     if zone.get("securitygroupsenabled"):
+        pairs = _security_group_networks(ctx, zone, p)
         groups = groups or [default_security_group(ctx)]
     elif groups:
         raise param_error("Can't create vm with security groups; security group feature is not enabled per zone")
-    pairs = _requested_networks(ctx, zone, p)
-    if not pairs:
-        pairs = [(default_network(ctx, zone), p.get("ipaddress"))]
+    else:
+        pairs = _requested_networks(ctx, zone, p) or [(default_network(ctx, zone), p.get("ipaddress"))]
     nics: list[dict[str, Any]] = []
     for device, (network, requested) in enumerate(pairs):
         ip = allocate_guest_ip(ctx, network, requested, nics)
@@ -386,6 +399,21 @@ def allocate_nics(ctx: Ctx, zone: dict[str, Any], p: dict[str, Any]) -> tuple[li
     for nic, (network, _) in zip(nics, pairs):
         nic["broadcasturi"] = nic["isolationuri"] = network.get("broadcasturi")
     return nics, [security_group_ref(g) for g in groups or []]
+
+
+def _security_group_networks(ctx: Ctx, zone: dict[str, Any], p: dict[str, Any]) -> list[tuple[dict, str | None]]:
+    """UserVmManagerImpl.createAdvancedSecurityGroupVirtualMachine: the (network, requested IP) pairs of a VM in an
+    Advanced zone with security groups; without networks, the first security-group network with a free address.
+    (Such a zone holds only shared security-group networks here, as createNetwork makes no others, so CloudStack's
+    checks for networks without security groups have nothing to refuse.)"""
+    pairs = _requested_networks(ctx, zone, p)
+    if pairs:
+        return pairs
+    zone_guest_network(ctx, zone)
+    for network in ctx.store.find("network", zoneid=zone["id"], type="Shared"):   # getNetworkWithSGWithFreeIPs
+        if not network.get("_removed") and has_service(network, "SecurityGroup") and has_free_ip(ctx, network):
+            return [(network, p.get("ipaddress"))]
+    raise param_error(f"No network with security enabled is found in zone id={zone['id']}")
 
 
 # --- expunge ----------------------------------------------------------------------------------------------------

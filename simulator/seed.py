@@ -7,6 +7,10 @@ file (YAML or JSON, `--seed-file`) can describe other zones:
       - {name: My-Zone, networktype: Advanced, securitygroupsenabled: false, hypervisor: KVM,
          public_range: {gateway: 198.51.100.1, netmask: 255.255.255.0, start: 198.51.100.10, end: 198.51.100.200},
          guest_cidr: 10.1.0.0/16, pod_cidr: 192.0.2.0/24, max_data_volumes: 6}
+
+`pod_cidr` is the range of the shared, security-group guest network the zone wizard makes in a Basic zone or an
+Advanced zone with security groups (`networktype: Advanced, securitygroupsenabled: true`); such zones need it.
+`guest_cidr` is where isolated networks take their addresses by default.
 """
 from __future__ import annotations
 
@@ -93,6 +97,9 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
         "service": [{"name": s} for s in ISOLATED_SERVICES], "hasannotations": False, "_seed": True})
     ubuntu = store.first("ostype", description="Ubuntu 22.04 (64-bit)")
     for spec in zones:
+        if (spec["networktype"] == "Basic" or spec.get("securitygroupsenabled")) and not spec.get("pod_cidr"):
+            raise ValueError(f"seed zone {spec['name']!r} uses security groups: give its pod_cidr (the range of its "
+                             "shared guest network)")
         zone = store.add("zone", {
             "name": spec["name"], "description": spec.get("description", f"Simulated {spec['networktype']} zone"),
             "networktype": spec["networktype"], "securitygroupsenabled": bool(spec.get("securitygroupsenabled")),

@@ -6,8 +6,8 @@ import ipaddress
 from typing import Any
 
 from ..errors import internal, param_error
-from ..networking import (basic_zone_network, new_network, remove_ip_and_rules, vms_on_network,
-                          zone_guest_gateway)
+from ..networking import (new_network, remove_ip_and_rules, uses_security_groups, vms_on_network,
+                          zone_guest_gateway, zone_guest_network)
 from ..registry import Ctx, command, filter_common, public
 from .tags import remove_tags_of
 
@@ -32,6 +32,8 @@ def create_network(ctx: Ctx, p: dict) -> dict:
     if zone["networktype"] == "Basic":
         # Users get an Account-scoped network; a Basic zone only takes the one Domain-wide guest network.
         raise param_error("Only AclType=Domain can be specified for network creation in Basic zone")
+    if zone.get("securitygroupsenabled") and offering["guestiptype"] != "Shared":
+        raise param_error("Only shared guest network can be created in security group enabled zone")
     if offering["guestiptype"] != "Isolated":
         raise param_error("Gateway/netmask are required when creating Shared networks.")
     if gateway is not None and not _valid_ipv4(gateway):
@@ -48,12 +50,13 @@ def create_network(ctx: Ctx, p: dict) -> dict:
     return {"network": network_view(ctx, network)}
 
 
-def ensure_basic_networks(ctx: Ctx) -> None:
-    """A Basic zone always has its guest network; make it visible before the first deployment."""
+def ensure_zone_networks(ctx: Ctx) -> None:
+    """Basic zones and Advanced zones with security groups always have the zone wizard's guest network; make it
+    visible before the first deployment."""
     created = False
-    for zone in ctx.store.find("zone", networktype="Basic"):
-        if not ctx.store.find("network", zoneid=zone["id"], type="Shared"):
-            basic_zone_network(ctx, zone)
+    for zone in ctx.store.all("zone"):
+        if uses_security_groups(zone) and not ctx.store.find("network", zoneid=zone["id"], type="Shared"):
+            zone_guest_network(ctx, zone)
             created = True
     if created:
         ctx.store.save()
@@ -61,7 +64,7 @@ def ensure_basic_networks(ctx: Ctx) -> None:
 
 @command("listNetworks")
 def list_networks(ctx: Ctx, p: dict) -> dict:
-    ensure_basic_networks(ctx)
+    ensure_zone_networks(ctx)
     networks = filter_common(ctx, ctx.store.all("network"), p)
     if "type" in p:
         networks = [n for n in networks if n["type"].lower() == p["type"].lower()]
