@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from inception.cloud.bootstrap import ssh_override
 from inception.cloud.context import CloudContext
 from inception.cloud.layout import IP_KEY, VM_KEY, build_steps
 from inception.cloud.report import console, err, line, table
@@ -129,5 +130,7 @@ def _record_outputs(session: Session) -> None:
     ip = session.state.get(IP_KEY)
     private = vm.attrs.get("private_ip") if vm else None
     public = ip.attrs.get("ipaddress") if ip else None
+    # Where `inception ssh` reaches the VM: inception.ssh_address when set (a NAT, a jump host, a test sshd).
+    address, port = ssh_override(session.config) or (public or private, 22)
     session.state.set_output(inception_vm=vm.id if vm else None, inception_private_ip=private,
-                             inception_public_ip=public, inception_address=public or private)
+                             inception_public_ip=public, inception_address=address, inception_ssh_port=port)

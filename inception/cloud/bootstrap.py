@@ -28,6 +28,7 @@ MANIFEST_SECRET = "micro-bosh.yml"        # rendered: holds the API secret and g
 VARS_SECRET = "director-creds.yml"
 STATE_SECRET = "director-state.json"
 REMOTE_RELEASES, REMOTE_STEMCELLS = "releases", "stemcells"   # inception.remote's workspace layout
+DIRECTOR_RELEASES = ("bosh", "bpm")      # besides the CPI: the releases the Micro BOSH manifest names
 
 
 @dataclass
@@ -81,13 +82,19 @@ def render_config(session: Session, release: Path, remote: bool) -> ProjectConfi
     releases = data.setdefault("releases", {})
     releases["cpi"] = {"version": release.name.removeprefix("bosh-cloudstack-cpi-").removesuffix(".tgz"),
                        "file": f"{REMOTE_RELEASES}/{release.name}" if remote else str(release)}
-    if remote:
+    if remote:   # as `artifacts` puts them on the VM: uploaded, or downloaded there with the checksum checked
+        from inception.remote.fetch import url_basename
+
         for name, spec in releases.items():
             if name != "cpi" and spec.get("file"):
                 spec["file"] = f"{REMOTE_RELEASES}/{Path(spec['file']).name}"
+            elif name in DIRECTOR_RELEASES and spec.get("url"):
+                spec["file"] = f"{REMOTE_RELEASES}/{url_basename(spec.pop('url'))}"
         stemcell = data.get("stemcell") or {}
         if stemcell.get("file"):
             stemcell["file"] = f"{REMOTE_STEMCELLS}/{Path(stemcell['file']).name}"
+        elif stemcell.get("url"):
+            stemcell["file"] = f"{REMOTE_STEMCELLS}/{url_basename(stemcell.pop('url'))}"
     return validate_config(data, session.config.source)
 
 
@@ -125,8 +132,9 @@ def is_remote(session: Session) -> bool:
     return not session.target.simulated or ssh_override(session.config) is not None
 
 
-def bootstrap_tasks(session: Session) -> list[Any]:
-    """What `up` does locally while the CloudStack steps run: the bundle, and on a simulator the CPI check."""
+def bootstrap_tasks(session: Session, *, concurrent: bool = True) -> list[Any]:
+    """What `up` does locally while the CloudStack steps run: the bundle, and on a simulator the CPI check
+    (its independent calls at once unless `concurrent` is off, as with `up --sequential`)."""
     from inception.cloud.apply import LocalTask
 
     remote = is_remote(session)
@@ -136,12 +144,14 @@ def bootstrap_tasks(session: Session) -> list[Any]:
         return f"{made.cpi_release.name}, {session.state_dir.relative(made.manifest)}, {BUNDLE}/create-env.sh"
 
     tasks = [LocalTask("local:bundle", "bootstrap bundle", bundle)]
-    if not remote:
-        if session.state.step("cpi_check").get("status") == "passed":
-            line("reused", "CPI lifecycle check", "passed on an earlier run")
-        else:
-            tasks.append(LocalTask("local:cpi-check", "CPI lifecycle check through the simulator",
-                                   lambda: _cpi_check(session)))
+    if remote:   # what the SSH bootstrap will need, checked before anything is created
+        bosh_cli(session)
+        vm_artifacts(session)
+    elif session.state.step("cpi_check").get("status") == "passed":
+        line("reused", "CPI lifecycle check", "passed on an earlier run")
+    else:
+        tasks.append(LocalTask("local:cpi-check", "CPI lifecycle check through the simulator",
+                               lambda: _cpi_check(session, concurrent)))
     return tasks
 
 
@@ -162,7 +172,7 @@ def finish_bootstrap(session: Session) -> None:
                   "`inception destroy` to remove everything.")
 
 
-def _cpi_check(session: Session) -> str:
+def _cpi_check(session: Session, concurrent: bool) -> str:
     import tempfile
 
     from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle, simulator_check
@@ -174,7 +184,7 @@ def _cpi_check(session: Session) -> str:
         target = session.target
         config_path, plan = simulator_check(target.endpoint, target.api_key, target.secret_key,
                                             session.config.cloudstack["zone"], Path(tmp))
-        results = run_lifecycle(CpiProcess(config_path), plan, report)
+        results = run_lifecycle(CpiProcess(config_path), plan, report, concurrent=concurrent)
     failed = [r.name for r in results if not r.ok]
     session.state.set_step("cpi_check", status="failed" if failed else "passed",
                            detail=", ".join(failed) if failed else f"{len(results)} steps")
@@ -216,15 +226,20 @@ def artifact(session: Session, spec: dict[str, Any], key: str) -> Any:
     return Artifact.from_url(spec["url"], **digest)
 
 
+def vm_artifacts(session: Session) -> tuple[list[Any], Any]:
+    """The director's releases from the config (bosh, bpm) and the stemcell; a ConfigError when one cannot be
+    put on the VM (a URL without its checksum)."""
+    releases = [artifact(session, spec, f"releases.{name}")
+                for name, spec in (session.config.get("releases") or {}).items() if name in DIRECTOR_RELEASES]
+    return releases, artifact(session, session.config.get("stemcell") or {}, "stemcell")
+
+
 def artifacts(session: Session, bundle: Bundle) -> tuple[list[Any], Any]:
     """The director's releases (the CPI built here, bosh, bpm) and the stemcell."""
     from inception.remote.bootstrap import Artifact
 
-    releases = [Artifact.from_file(bundle.cpi_release)]
-    for name, spec in (session.config.get("releases") or {}).items():
-        if name in ("bosh", "bpm"):
-            releases.append(artifact(session, spec, f"releases.{name}"))
-    return releases, artifact(session, session.config.get("stemcell") or {}, "stemcell")
+    releases, stemcell = vm_artifacts(session)
+    return [Artifact.from_file(bundle.cpi_release), *releases], stemcell
 
 
 def bosh_cli(session: Session) -> Any:
@@ -241,14 +256,20 @@ def bosh_cli(session: Session) -> Any:
 def _remote(session: Session) -> None:
     from inception.remote.bootstrap import DirectorFiles, bootstrap_director
     from inception.remote.connection import record_director
+    from inception.remote.errors import RemoteError
 
     bundle = session.bundle or prepare_bundle(session, remote=True)
     releases, stemcell = artifacts(session, bundle)
+    source = bosh_cli(session)
     target = ssh_target(session)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
     session.state.set_step("bootstrap", status="running")
-    bootstrap_director(target, session.config.name, bosh_cli=bosh_cli(session), files=files, releases=releases,
-                       stemcell=stemcell, on_output=echo, on_step=lambda message: line("step", message))
+    try:
+        bootstrap_director(target, session.config.name, bosh_cli=source, files=files, releases=releases,
+                           stemcell=stemcell, on_output=echo, on_step=lambda message: line("step", message))
+    except RemoteError as exc:   # its message carries no secret (inception.remote.errors)
+        session.state.set_step("bootstrap", status="failed", detail=str(exc).splitlines()[0][:200])
+        raise
     address = session.config.director.get("ip") or session.config.director.get("public_ip") or "unknown"
     record_director(session.state, address=address, vars_store=bundle.vars_store)
     session.state.set_step("bootstrap", status="done", detail=f"director at {address}")

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +37,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def public_line(private_openssh: str) -> str:
+    """The OpenSSH public key line of an OpenSSH-format private key (a keypair or host key `up` wrote)."""
+    key = serialization.load_ssh_private_key(private_openssh.encode(), password=None)
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode()
+
+
 def _rsa_host_key() -> HostKey:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
@@ -51,13 +59,17 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 class RunningSshd:
     def __init__(self, workdir: Path, *, user: str | None = None, port: int | None = None,
-                 rsa_host_key: bool = False):
-        """`rsa_host_key` adds a second (RSA) host key, like a template whose keys cloud-init kept."""
+                 rsa_host_key: bool = False, host_key: HostKey | None = None, authorized_keys: Sequence[str] = ()):
+        """`rsa_host_key` adds a second (RSA) host key, like a template whose keys cloud-init kept.
+        `host_key` replaces the generated one (e.g. the key `inception up` put in the VM's user-data);
+        `authorized_keys` (public key lines) may log in besides the generated client key (e.g. the keypair
+        `inception up` registered)."""
         self.workdir = workdir
         self.user = user or getpass.getuser()
         self.port = port or free_port()
         self.home = workdir / "home"
-        self.host_key: HostKey = generate_host_key("inception-test-host")
+        self.host_key: HostKey = host_key or generate_host_key("inception-test-host")
+        self.authorized_keys = list(authorized_keys)
         self.rsa_host_key: HostKey | None = _rsa_host_key() if rsa_host_key else None
         self.client_key_path = workdir / "client_key"
         self.log_path = workdir / "sshd.log"
@@ -82,7 +94,8 @@ class RunningSshd:
             serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode(),
             0o600)
         public = client.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        _write(self.workdir / "authorized_keys", public.decode() + " inception-test-client\n", 0o600)
+        lines = [public.decode() + " inception-test-client", *self.authorized_keys]
+        _write(self.workdir / "authorized_keys", "".join(f"{line.strip()}\n" for line in lines), 0o600)
         config = self.workdir / "sshd_config"
         _write(config, "\n".join([
             f"Port {self.port}",

@@ -1,0 +1,252 @@
+"""`inception up` end to end over SSH: the simulator is CloudStack, a real OpenSSH sshd on loopback stands in for
+the inception VM (`inception.ssh_address`), and only the internet-bound downloads (a loopback file server) and the
+`bosh` binary (the test double) are fakes.
+
+The sshd is started the way the VM comes up: `up` runs in the background, generates the VM's host key (for the
+user-data) and the keypair; once both are in the state dir's secrets, the sshd starts presenting that host key
+and authorizing that keypair, while `up` waits for SSH like it waits for a booting VM."""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import io
+import json
+import os
+import shlex
+import stat
+import subprocess
+import tarfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from inception.cloud.bootstrap import MANIFEST_SECRET, STATE_SECRET, VARS_SECRET
+from inception.cloud.steps import keypair_secret
+from inception.cloud.userdata import HOST_KEY_SECRET
+from inception.remote.hostkeys import HostKey, fingerprint, generate_host_key
+from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
+from inception.testing.fileserver import FileServer
+from inception.testing.sshd import RunningSshd, free_port, public_line
+from tests.inception.conftest import Env, basic_config, bootstrappable
+
+USER = os.environ.get("INCEPTION_TEST_SSH_USER") or getpass.getuser()
+STEMCELL = "bosh-cloudstack-kvm-ubuntu-jammy-go_agent"
+BOSH_RELEASE = b"the bosh release, as bosh.io would serve it"
+CREATE_ENV_LINES = ["Started validating", "Finished validating (00:00:00)", "Started installing CPI",
+                    "Finished installing CPI (00:00:00)", "Started deploying", "Finished deploying (00:00:00)",
+                    "Succeeded"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture(scope="module")
+def downloads() -> Iterator[FileServer]:
+    """The internet: the bosh CLI (the test double) and the bosh release."""
+    server = FileServer().start()
+    server.add("bosh-cli-linux-amd64", fake_bosh_bytes())
+    server.add("bosh-280.1.6.tgz", BOSH_RELEASE)
+    yield server
+    server.stop()
+
+
+def ssh_config(name: str, port: int, downloads: FileServer, directory: Path, *,
+               bosh_sha256: str | None = None) -> dict[str, Any]:
+    """A basic-zone config whose inception VM's SSH is the loopback sshd on `port`: stemcell a local file
+    (uploaded), bosh release a URL with its sha1 (downloaded on the VM), the bosh CLI a URL with its sha256."""
+    stemcell = directory / "stemcell.tgz"
+    with tarfile.open(stemcell, "w:gz") as tar:
+        data = f"name: {STEMCELL}\nversion: '1.0'\n".encode()
+        info = tarfile.TarInfo("stemcell.MF")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    config = bootstrappable(basic_config(name))
+    config["stemcell"] = {"file": stemcell.name, "name": STEMCELL, "version": "1.0"}
+    config["releases"] = {"bosh": {"version": "280.1.6", "url": downloads.url("bosh-280.1.6.tgz"),
+                                   "sha1": hashlib.sha1(BOSH_RELEASE).hexdigest()}}
+    config["inception"].update(ssh_address=f"127.0.0.1:{port}", ssh_user=USER, bosh_cli={
+        "url": downloads.url("bosh-cli-linux-amd64"),
+        "sha256": bosh_sha256 or hashlib.sha256(fake_bosh_bytes()).hexdigest()})
+    return config
+
+
+def make(sim_factory, make_env, downloads: FileServer, tmp_path: Path, name: str) -> tuple[Env, int]:
+    port = free_port()
+    sim = sim_factory()
+    directory = tmp_path / "env"
+    directory.mkdir()
+    return Env(sim, directory, ssh_config(name, port, downloads, directory)), port
+
+
+def vm_keys(env: Env, up: subprocess.Popen | None, timeout: float = 30.0) -> tuple[HostKey, str]:
+    """The host key `up` put into the VM's user-data and the public half of the keypair it registered (with
+    `up` running: as soon as both are in the state dir's secrets)."""
+    secrets = env.state_dir / "secrets"
+    wanted = [secrets / HOST_KEY_SECRET, secrets / keypair_secret(f"{env.config['name']}-bosh")]
+    deadline = time.monotonic() + timeout
+    while up is not None and not all(path.exists() for path in wanted):
+        if up.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"up made no host key and keypair (exit {up.poll()}):\n{up.communicate()[0]}")
+        time.sleep(0.02)
+    host_private, keypair_private = (path.read_text() for path in wanted)
+    return HostKey(public_line(host_private), host_private), public_line(keypair_private)
+
+
+def boot_vm(env: Env, port: int, workdir: Path, *, up: subprocess.Popen | None = None,
+            host_key: HostKey | None = None) -> RunningSshd:
+    """Start the sshd standing in for the inception VM: up's host key (or `host_key`), up's keypair."""
+    pinned, keypair = vm_keys(env, up)
+    return RunningSshd(workdir, user=USER, port=port, host_key=host_key or pinned,
+                       authorized_keys=[keypair]).start()
+
+
+def finish(up: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
+    out, _ = up.communicate(timeout=timeout)
+    return up.returncode, out
+
+
+def counts(env: Env) -> Counter:
+    return Counter({kind: len(items) for kind, items in env.leftovers().items()})
+
+
+def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, make_env, downloads: FileServer,
+                                                                    tmp_path: Path) -> None:
+    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshup")
+    cli_requests = downloads.requests.get("bosh-cli-linux-amd64", 0)
+    up = env.popen("up", "--non-interactive", "--yes")
+    vm = boot_vm(env, port, tmp_path / "vm", up=up)
+    try:
+        code, out = finish(up)
+        assert code == 0, out
+        workspace = vm.home / "inception" / "sshup"
+        secrets = env.state_dir / "secrets"
+        bosh = vm.home / "bin" / "bosh"
+
+        # the bosh CLI: fetched once from the configured URL, sha256 checked, installed executable
+        assert downloads.requests["bosh-cli-linux-amd64"] == cli_requests + 1
+        assert sha256(bosh) == hashlib.sha256(fake_bosh_bytes()).hexdigest() and mode(bosh) == 0o755
+        assert sorted(p.name for p in bosh.parent.iterdir()) == ["bosh", "bosh.log.jsonl"]
+
+        # exactly these bosh commands ran, in the workspace, on the files uploaded
+        calls = recorded_calls(bosh)
+        assert [c["argv"] for c in calls] == [
+            ["--version"],
+            ["create-env", "manifest.yml", "--state", "state.json", "--vars-store", "creds.yml"]]
+        create_env = calls[1]
+        assert create_env["cwd"] == str(workspace) and create_env["env"] == {}
+        assert create_env["files"]["manifest.yml"] == sha256(secrets / MANIFEST_SECRET)
+
+        # uploads: the CPI release built from this checkout, the stemcell, the rendered manifest (all 0600);
+        # the bosh release was downloaded on the VM (sha1 checked)
+        cpi = next((env.state_dir / "bundle").glob("bosh-cloudstack-cpi-*.tgz"))
+        uploaded = {workspace / "releases" / cpi.name: cpi, workspace / "stemcells" / "stemcell.tgz":
+                    env.dir / "stemcell.tgz", workspace / "manifest.yml": secrets / MANIFEST_SECRET}
+        for remote, local in uploaded.items():
+            assert sha256(remote) == sha256(local) and mode(remote) == 0o600, remote
+        assert (workspace / "releases" / "bosh-280.1.6.tgz").read_bytes() == BOSH_RELEASE
+        manifest = yaml.safe_load((secrets / MANIFEST_SECRET).read_text())
+        urls = {r["name"]: r["url"] for r in manifest["releases"]}
+        assert urls == {"bosh-cloudstack-cpi": f"file://releases/{cpi.name}", "bosh": "file://releases/bosh-280.1.6.tgz"}
+        assert manifest["resource_pools"][0]["stemcell"]["url"] == "file://stemcells/stemcell.tgz"
+
+        # create-env's output streamed into up's, in order, between its start and the final message
+        streamed = [line.strip() for line in out[out.index("running bosh create-env"):].splitlines()]
+        positions = [streamed.index(line) for line in CREATE_ENV_LINES]
+        assert positions == sorted(positions)
+        assert out.index("Succeeded") < out.index("Micro BOSH is up at https://192.0.2.10:25555")
+        assert 'eval "$(inception print-env)"' in out
+
+        # state and credentials brought back, 0600, identical to the VM's
+        for local, remote in ((secrets / STATE_SECRET, workspace / "state.json"),
+                              (secrets / VARS_SECRET, workspace / "creds.yml")):
+            assert local.read_bytes() == remote.read_bytes() and mode(local) == 0o600
+        assert json.loads((secrets / STATE_SECRET).read_text())["current_vm_cid"]
+        creds = yaml.safe_load((secrets / VARS_SECRET).read_text())
+        assert "fake_generated_password" in creds
+        for secret in (env.sim.secret_key, creds["admin_password"], creds["fake_generated_password"]):
+            assert secret not in out and secret not in (env.state_dir / "state.json").read_text()
+
+        status = env.run("status").stdout
+        assert "inception VM: 127.0.0.1" in status and "director: 192.0.2.10" in status
+        assert "bootstrap: done director at 192.0.2.10" in status
+        exports = env.run("print-env").stdout
+        assert "export BOSH_ENVIRONMENT=https://192.0.2.10:25555" in exports
+        assert f"export BOSH_CLIENT_SECRET={shlex.quote(str(creds['admin_password']))}" in exports
+        assert f"ssh+socks5://{USER}@127.0.0.1:{port}?private-key={env.state_dir}/secrets/" in exports
+        hi = env.run("ssh", "--", "echo", "hi")
+        assert hi.stdout == "hi\n"
+
+        gone = env.run("destroy", "--yes").stdout
+        calls = recorded_calls(bosh)
+        assert [c["argv"] for c in calls[2:]] == [   # the CLI in place already: no reinstall
+            ["delete-env", "manifest.yml", "--state", "state.json", "--vars-store", "creds.yml"]]
+        assert calls[-1]["cwd"] == str(workspace)
+        assert "Deleting VM" in gone and gone.index("deleted  Micro BOSH director") < gone.index("VM sshup-inception")
+        assert not (secrets / STATE_SECRET).exists() and not (workspace / "state.json").exists()
+        assert env.leftovers() == {}
+    finally:
+        if up.poll() is None:
+            up.kill()
+        vm.stop()
+
+
+def test_up_refuses_another_host_key_and_a_wrong_cli_checksum_then_converges(
+        sim_factory, make_env, downloads: FileServer, tmp_path: Path) -> None:
+    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshkey")
+    state = env.state_dir / "state.json"
+
+    # 1. something else answers on the VM's address, with another host key: nothing is sent to it
+    impostor = generate_host_key("impostor")
+    up = env.popen("up", "--non-interactive", "--yes")
+    vm = boot_vm(env, port, tmp_path / "impostor", up=up, host_key=impostor)
+    try:
+        code, out = finish(up)
+    finally:
+        if up.poll() is None:
+            up.kill()
+        vm.stop()
+    pinned = json.loads(state.read_text())["outputs"]["inception_host_key"]
+    assert code == 1
+    flat = " ".join(out.split())
+    assert "host key mismatch" in flat and impostor.fingerprint in flat and fingerprint(pinned) in flat
+    assert "Accepted publickey" not in vm.log_path.read_text()
+    assert list(vm.home.iterdir()) == []            # no workspace, no bosh CLI: nothing ran there
+    assert "bootstrap: failed host key mismatch" in env.run("status").stdout
+    after_refusal = counts(env)
+    assert after_refusal["virtualmachine"] == 1
+
+    # 2. the real VM, but the configured sha256 is not the binary's: refused, nothing installed
+    vm = boot_vm(env, port, tmp_path / "vm")
+    try:
+        wrong = hashlib.sha256(b"another binary").hexdigest()
+        env.write({**env.config, "inception": {**env.config["inception"],
+                                               "bosh_cli": {**env.config["inception"]["bosh_cli"], "sha256": wrong}}})
+        refused = env.run("up", "--non-interactive", "--yes", check=False)
+        flat = " ".join((refused.stdout + refused.stderr).split())
+        actual = hashlib.sha256(fake_bosh_bytes()).hexdigest()
+        assert refused.returncode == 1
+        assert f"bosh CLI: sha256 is {actual}, expected {wrong}; refused and removed the download" in flat
+        assert list((vm.home / "bin").iterdir()) == []   # no binary, no partial download
+        assert not (env.state_dir / "secrets" / STATE_SECRET).exists()
+
+        # 3. the right checksum: converges without a duplicate, create-env runs once
+        env.write(ssh_config("sshkey", port, downloads, env.dir))
+        done = env.run("up", "--non-interactive", "--yes")
+        assert "created" not in done.stdout and "Micro BOSH is up" in done.stdout
+        assert counts(env) == after_refusal
+        assert [c["argv"][0] for c in recorded_calls(vm.home / "bin" / "bosh")] == ["--version", "create-env"]
+
+        env.run("destroy", "--yes")
+        assert env.leftovers() == {}
+    finally:
+        vm.stop()
