@@ -8,9 +8,11 @@ import os
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,77 +121,122 @@ def simulator_check(endpoint: str, api_key: str, secret_key: str, zone: str,
     return write_cpi_config(workdir / "cpi.json", cloudstack), LifecyclePlan(sample_stemcell(workdir), None, networks)
 
 
-def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepResult], None]) -> list[StepResult]:
-    results: list[StepResult] = []
-    state: dict[str, Any] = {}
+@dataclass
+class Op:
+    """One CPI call of the check; `describe` turns its result into the report's detail."""
 
-    def step(name: str, action: Callable[[], Any], describe: Callable[[Any], str] = lambda r: "") -> Any:
-        started = time.monotonic()
-        try:
-            value = action()
-        except Exception as exc:
-            results.append(StepResult(name, time.monotonic() - started, False, str(exc)))
-            report(results[-1])
-            raise
-        results.append(StepResult(name, time.monotonic() - started, True, describe(value)))
-        report(results[-1])
-        return value
+    name: str
+    action: Callable[[], Any]
+    describe: Callable[[Any], str] = lambda result: ""
+
+
+def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepResult], None], *,
+                  concurrent: bool = True) -> list[StepResult]:
+    """Run the lifecycle in waves: the calls of one wave need nothing from each other, so with `concurrent` they
+    run at once (as a director's threads would); without it one at a time, in list order. The order between
+    waves is BOSH's: a disk is created beside its VM (locality) and attached before it is snapshotted, detached
+    before it is resized and before its VM is deleted; a stemcell is deleted only once no VM uses it (CloudStack
+    refuses to delete a template a VM was made from). After a failed wave, the cleanup removes what exists."""
+    results: list[StepResult] = []
+    lock = threading.Lock()
+    state: dict[str, Any] = {}
+    agent_id = str(uuid.uuid4())
 
     def expect(condition: bool, message: str) -> None:
         if not condition:
             raise AssertionError(message)
 
-    try:
-        step("info", lambda: cpi.call("info"), lambda r: ", ".join(r["stemcell_formats"]))
-        state["stemcell"] = step("create_stemcell", lambda: cpi.call(
-            "create_stemcell", plan.stemcell.image_path, plan.stemcell.properties), str)
-        vm_properties = plan.vm_properties
-        if vm_properties is None:
-            vm_properties = step("calculate_vm_cloud_properties", lambda: cpi.call(
-                "calculate_vm_cloud_properties", {"cpu": 1, "ram": 1024, "ephemeral_disk_size": 1024}), json.dumps)
-        agent_id = str(uuid.uuid4())
-        created = step("create_vm", lambda: cpi.call(
-            "create_vm", agent_id, state["stemcell"], vm_properties, plan.networks, [], {"bosh": {"group": "cpi-check"}}),
-            lambda r: f"{r[0]} " + ", ".join(f"{n}={s.get('ip', '?')}/{s.get('mac', '?')}" for n, s in r[1].items()))
-        state["vm"] = created[0]
-        step("has_vm", lambda: expect(cpi.call("has_vm", state["vm"]) is True, "has_vm answered false for a new VM"))
-        step("set_vm_metadata", lambda: cpi.call("set_vm_metadata", state["vm"], {
-            "director": "cpi-check", "deployment": "cpi-check", "name": f"cpi-check/{agent_id}", "index": "0"}))
-        state["disk"] = step("create_disk", lambda: cpi.call(
-            "create_disk", plan.disk_size, plan.disk_properties, state["vm"]), str)
-        step("attach_disk", lambda: cpi.call("attach_disk", state["vm"], state["disk"]), json.dumps)
+    def keep(key: str, value: Any) -> Any:
+        state[key] = value
+        return value
+
+    def vm_properties() -> Any:
+        return keep("vm_properties", cpi.call("calculate_vm_cloud_properties",
+                                              {"cpu": 1, "ram": 1024, "ephemeral_disk_size": 1024}))
+
+    def create_vm() -> Any:
+        created = cpi.call("create_vm", agent_id, state["stemcell"], state["vm_properties"], plan.networks, [],
+                           {"bosh": {"group": "cpi-check"}})
+        keep("vm", created[0])
+        return created
+
+    def attach_disk() -> Any:
+        attached = cpi.call("attach_disk", state["vm"], state["disk"])
         state["attached"] = True
-        step("get_disks", lambda: expect(state["disk"] in cpi.call("get_disks", state["vm"]),
-                                         "get_disks does not list the attached disk"))
-        state["snapshot"] = step("snapshot_disk", lambda: cpi.call("snapshot_disk", state["disk"], {"purpose": "cpi-check"}), str)
-        step("delete_snapshot", lambda: cpi.call("delete_snapshot", state.pop("snapshot")))
-        step("detach_disk", lambda: cpi.call("detach_disk", state["vm"], state["disk"]))
+        return attached
+
+    def detach_disk() -> None:
+        cpi.call("detach_disk", state["vm"], state["disk"])
         state["attached"] = False
-        step("resize_disk", lambda: cpi.call("resize_disk", state["disk"], plan.resized_size))
-        step("delete_disk", lambda: cpi.call("delete_disk", state.pop("disk")))
-        step("delete_vm", lambda: cpi.call("delete_vm", state["vm"]))
-        step("has_vm after delete_vm", lambda: expect(cpi.call("has_vm", state.pop("vm")) is False,
-                                                      "has_vm answered true after delete_vm"))
-        step("delete_stemcell", lambda: cpi.call("delete_stemcell", state.pop("stemcell")))
-    except Exception:  # noqa: BLE001 - reported per step; the cleanup below must run whatever failed
-        _cleanup(cpi, state, step)
+
+    state["vm_properties"] = plan.vm_properties
+    first = [Op("info", lambda: cpi.call("info"), lambda r: ", ".join(r["stemcell_formats"])),
+             Op("create_stemcell", lambda: keep("stemcell", cpi.call(
+                 "create_stemcell", plan.stemcell.image_path, plan.stemcell.properties)), str)]
+    if plan.vm_properties is None:
+        first.append(Op("calculate_vm_cloud_properties", vm_properties, json.dumps))
+    waves = [
+        first,
+        [Op("create_vm", create_vm, lambda r: f"{r[0]} " + ", ".join(
+            f"{n}={s.get('ip', '?')}/{s.get('mac', '?')}" for n, s in r[1].items()))],
+        [Op("has_vm", lambda: expect(cpi.call("has_vm", state["vm"]) is True, "has_vm answered false for a new VM")),
+         Op("set_vm_metadata", lambda: cpi.call("set_vm_metadata", state["vm"], {
+             "director": "cpi-check", "deployment": "cpi-check", "name": f"cpi-check/{agent_id}", "index": "0"})),
+         Op("create_disk", lambda: keep("disk", cpi.call("create_disk", plan.disk_size, plan.disk_properties,
+                                                         state["vm"])), str)],
+        [Op("attach_disk", attach_disk, json.dumps)],
+        [Op("get_disks", lambda: expect(state["disk"] in cpi.call("get_disks", state["vm"]),
+                                        "get_disks does not list the attached disk")),
+         Op("snapshot_disk", lambda: keep("snapshot", cpi.call("snapshot_disk", state["disk"],
+                                                               {"purpose": "cpi-check"})), str)],
+        [Op("delete_snapshot", lambda: cpi.call("delete_snapshot", state.pop("snapshot"))),
+         Op("detach_disk", detach_disk)],
+        [Op("resize_disk", lambda: cpi.call("resize_disk", state["disk"], plan.resized_size)),
+         Op("delete_vm", lambda: cpi.call("delete_vm", state["vm"]))],
+        [Op("delete_disk", lambda: cpi.call("delete_disk", state.pop("disk"))),
+         Op("has_vm after delete_vm", lambda: expect(cpi.call("has_vm", state.pop("vm")) is False,
+                                                     "has_vm answered true after delete_vm")),
+         Op("delete_stemcell", lambda: cpi.call("delete_stemcell", state.pop("stemcell")))],
+    ]
+
+    def run(op: Op) -> bool:
+        started = time.monotonic()
+        try:
+            value = op.action()
+            result = StepResult(op.name, time.monotonic() - started, True, op.describe(value))
+        except Exception as exc:  # noqa: BLE001 - a failed call is a result; the cleanup follows
+            result = StepResult(op.name, time.monotonic() - started, False, str(exc))
+        with lock:
+            results.append(result)
+            report(result)
+        return result.ok
+
+    with ThreadPoolExecutor(max_workers=4 if concurrent else 1, thread_name_prefix="cpi-check") as pool:
+        def wave(ops: list[Op]) -> bool:
+            return all(list(pool.map(run, ops)))
+
+        for ops in waves:
+            if not wave(ops):
+                for cleanup in _cleanup(cpi, state):
+                    wave(cleanup)
+                break
     return results
 
 
-def _cleanup(cpi: CpiProcess, state: dict[str, Any], step: Callable[..., Any]) -> None:
-    actions = []
+def _cleanup(cpi: CpiProcess, state: dict[str, Any]) -> Iterator[list[Op]]:
+    """Waves deleting whatever the failed run left, dependents first; each wave is decided when it starts, and a
+    failed deletion does not stop the others."""
+    first = []
     if "snapshot" in state:
-        actions.append(("cleanup: delete_snapshot", lambda: cpi.call("delete_snapshot", state["snapshot"])))
+        first.append(Op("cleanup: delete_snapshot", lambda: cpi.call("delete_snapshot", state["snapshot"])))
     if state.get("attached") and "disk" in state and "vm" in state:
-        actions.append(("cleanup: detach_disk", lambda: cpi.call("detach_disk", state["vm"], state["disk"])))
+        first.append(Op("cleanup: detach_disk", lambda: cpi.call("detach_disk", state["vm"], state["disk"])))
+    yield first
+    second = []
     if "disk" in state:
-        actions.append(("cleanup: delete_disk", lambda: cpi.call("delete_disk", state["disk"])))
+        second.append(Op("cleanup: delete_disk", lambda: cpi.call("delete_disk", state["disk"])))
     if "vm" in state:
-        actions.append(("cleanup: delete_vm", lambda: cpi.call("delete_vm", state["vm"])))
+        second.append(Op("cleanup: delete_vm", lambda: cpi.call("delete_vm", state["vm"])))
+    yield second
     if "stemcell" in state:
-        actions.append(("cleanup: delete_stemcell", lambda: cpi.call("delete_stemcell", state["stemcell"])))
-    for name, action in actions:
-        try:
-            step(name, action)
-        except Exception:  # noqa: BLE001 - already reported; go on with the rest
-            continue
+        yield [Op("cleanup: delete_stemcell", lambda: cpi.call("delete_stemcell", state["stemcell"]))]

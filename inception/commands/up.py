@@ -43,7 +43,7 @@ def up(
         console.print(f"Environment [bold]{session.config.name}[/] in zone {session.config.cloudstack['zone']} "
                       f"({session.config.zone_type}) on {describe_target(session)}; state in {session.state_dir.path}")
         workers = 1 if sequential else int((session.config.get("inception") or {}).get("concurrency", 8))
-        tasks = [] if cloud_only else bootstrap_tasks(session)
+        tasks = [] if cloud_only else bootstrap_tasks(session, concurrent=workers > 1)
         apply_plan(session, workers=workers, confirm=None if yes else (interactive and typer.confirm), tasks=tasks)
         if cloud_only:
             line("skip", "bootstrap", "--cloud-only")
