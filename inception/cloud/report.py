@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from cpi.cloudstack.errors import CloudStackError
-from inception.config.loader import ConfigError
-from inception.state import StateError, StateLocked
+if TYPE_CHECKING:
+    from rich.table import Table
 
+# Every command module imports this one at start-up: what the errors below need is imported when they are handled.
 console = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -31,6 +30,8 @@ def line(action: str, label: str, detail: str = "", seconds: float | None = None
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    from rich.table import Table
+
     out = Table(title=title, title_justify="left")
     for column in columns:
         out.add_column(column)
@@ -43,12 +44,15 @@ def handle_errors(func: F) -> F:
     """Turn the errors a user can fix into a message and an exit code."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cpi.cloudstack.errors import CloudStackError
         from inception.cloud.runner import StepRefused
         from inception.cloud.session import SessionError
+        from inception.config.loader import ConfigError
         from inception.manifests.gopatch import OpsError
         from inception.manifests.interpolate import VariablesError
         from inception.manifests.validate import ManifestError
         from inception.remote.errors import RemoteError
+        from inception.state import StateError, StateLocked
 
         try:
             return func(*args, **kwargs)

@@ -18,7 +18,6 @@ from inception.config.zone import apply_zone_info
 from inception.embedded import EmbeddedCloud
 from inception.state import State, StateDir
 
-DEFAULT_CONFIG = Path("inception.yml")
 STATE_DIR_ENV = "INCEPTION_STATE_DIR"
 
 

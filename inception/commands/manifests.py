@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from inception.config.loader import ConfigError, ProjectConfig, load_config
-from inception.config.yamlio import YamlError, load_yaml, write_file
-from inception.manifests.gopatch import OpsError
-from inception.manifests.interpolate import VariablesError
-from inception.manifests.render import KINDS, parse_var_flags, render
-from inception.manifests.validate import ManifestError, check, manifest_kind
-from inception.manifests.varstore import VarsStore
+if TYPE_CHECKING:
+    from inception.config.loader import ProjectConfig
 
+# The renderer (schema validation, crypto, YAML) is imported when a command runs, not at every `inception` start;
+# tests/inception/test_cli_startup.py keeps this list equal to inception.manifests.render.KINDS.
+KIND_NAMES = ("micro", "bosh", "cf", "cloud-config")
 err = Console(stderr=True)
 manifests_app = typer.Typer(help="Render and check BOSH manifests (Micro BOSH, full BOSH, cf-release, cloud-config).",
                             no_args_is_help=True)
@@ -52,7 +50,7 @@ def _fill_zone_type(config: ProjectConfig) -> None:
 
 @manifests_app.command("render")
 def render_command(
-    kind: str = typer.Argument(..., help=f"one of: {', '.join(KINDS)}"),
+    kind: str = typer.Argument(..., help=f"one of: {', '.join(KIND_NAMES)}"),
     config_file: Path = typer.Option(..., "--config", "-c", help="project config (inception.yml)"),
     ops_files: list[Path] = typer.Option([], "--ops-file", "-o", help="go-patch ops file, applied in order"),
     vars_files: list[Path] = typer.Option([], "--vars-file", "-l", help="YAML file of variable values"),
@@ -62,6 +60,14 @@ def render_command(
                                               help="generated secrets file (default .inception/<env>/<kind>-vars.yml)"),
 ) -> None:
     """Render a manifest from the project config, validate it, and print or write it."""
+    from inception.config.loader import ConfigError, load_config
+    from inception.config.yamlio import write_file
+    from inception.manifests.gopatch import OpsError
+    from inception.manifests.interpolate import VariablesError
+    from inception.manifests.render import KINDS, parse_var_flags, render
+    from inception.manifests.validate import ManifestError
+    from inception.manifests.varstore import VarsStore
+
     if kind not in KINDS:
         raise _fail(f"unknown manifest kind {kind!r}; use one of {', '.join(KINDS)}")
     try:
@@ -92,6 +98,9 @@ def check_command(
     stemcell_os: Optional[str] = typer.Option(None, "--stemcell-os", help="e.g. ubuntu-precise: adds its rules"),
 ) -> None:
     """Check a manifest against the BOSH director's rules and the completeness checklist."""
+    from inception.config.yamlio import YamlError, load_yaml
+    from inception.manifests.validate import ManifestError, check, manifest_kind
+
     if zone_type not in (None, "basic", "advanced"):
         raise _fail(f"--zone-type {zone_type!r}: use basic or advanced")
     try:

@@ -13,7 +13,10 @@ from typing import Optional
 import typer
 
 from inception.cloud.report import console, handle_errors, line
-from inception.cloud.session import DEFAULT_CONFIG
+
+# Every command shares these options; the modules behind them (HTTP stack, schema validation, crypto) are imported
+# inside the command functions, as every `inception` start registers every command.
+DEFAULT_CONFIG = Path("inception.yml")
 
 CONFIG_OPTION = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="Project config file (see docs/config.md).")
 STATE_OPTION = typer.Option(None, "--state-dir", "-s", envvar="INCEPTION_STATE_DIR",
