@@ -15,8 +15,9 @@ class HostKeyMismatchError(RemoteError):
             f"host key mismatch for the inception VM at {address}: it presented {offered}, but this environment "
             f"pinned {expected} (generated when the VM was created). The connection was closed before "
             "authenticating and nothing was run. Either something is intercepting the connection, or the VM "
-            "was rebuilt outside inception: investigate first; if you rebuilt it yourself, record its new key "
-            "(re-run `inception up`, which pins the key it puts into the VM's user-data).")
+            "was rebuilt outside inception: investigate first. `inception up` keeps the pinned key and puts it "
+            "into the user-data of every VM it creates, so if you rebuilt the VM by hand, delete that VM in "
+            "CloudStack and re-run `inception up` to create it again with the pinned key.")
 
 
 class RemoteAuthError(RemoteError):
