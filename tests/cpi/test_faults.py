@@ -1,8 +1,10 @@
 """Fault injection: with the simulator failing a share of requests (5xx, 429, dropped connections before and after
 the work, failed jobs, slow answers), every CPI call ends in a result or a proper BOSH error, and after cleaning up
-through the CPI nothing is left behind."""
+through the CPI nothing is left behind. The work runs as a few parallel streams, each with a simulator of its own."""
 from __future__ import annotations
 
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,9 @@ from tests.cpi.fixtures import STEMCELL_PROPERTIES, make_image, own
 
 BOSH_ERRORS = {"Bosh::Clouds::CloudError", "Bosh::Clouds::VMCreationFailed", "Bosh::Clouds::VMNotFound",
                "Bosh::Clouds::DiskNotFound", "Bosh::Clouds::DiskNotAttached", "Bosh::Clouds::NotSupported"}
-ROUNDS = 13
+ROUNDS = 16       # VM rounds in all, shared out among the streams
+STREAMS = 4
+SEED = 20240611
 
 
 class Recorder:
@@ -40,16 +44,17 @@ class Recorder:
         raise AssertionError(f"{method} never succeeded in {attempts} attempts")
 
 
-def test_faults_end_in_results_or_bosh_errors_and_nothing_leaks(sim_factory, tmp_path: Path) -> None:
-    sim = sim_factory(fault_rate=0.05, seed=20240611)
-    cpi = Recorder(write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload"))
-    image, _ = make_image(tmp_path, seed=31)
+def drive(sim, config: Path, image: Path, rounds: range) -> Recorder:
+    """One stream of BOSH-like work against one simulator: a stemcell, then per round a VM with a persistent disk,
+    a snapshot, metadata and deletions; then cleanup through the CPI (deletes are idempotent, so each is repeated
+    until it succeeds) and a check that nothing of the stream is left in the simulator."""
+    cpi = Recorder(config)
     stemcell = cpi.until_ok("create_stemcell", str(image), STEMCELL_PROPERTIES)
     vms: set[str] = set()
     disks: set[str] = set()
     snapshots: set[str] = set()
     network = {"default": {"type": "dynamic", "default": ["dns", "gateway"], "cloud_properties": {}}}
-    for round_ in range(ROUNDS):
+    for round_ in rounds:
         done, created = cpi("create_vm", f"agent-{round_}", stemcell, {"compute_offering": "Small Instance"},
                             network, [], {})
         if not done:
@@ -71,10 +76,7 @@ def test_faults_end_in_results_or_bosh_errors_and_nothing_leaks(sim_factory, tmp
         cpi("set_vm_metadata", vm, {"deployment": "faults", "index": str(round_)})
         if cpi("delete_vm", vm)[0]:
             vms.discard(vm)
-    assert cpi.calls >= 100, cpi.calls
-    assert cpi.errors, "the faults should have made some calls fail"
 
-    # cleanup through the CPI; deletes are idempotent, so repeat until each succeeds
     for snapshot in snapshots:
         cpi.until_ok("delete_snapshot", snapshot)
     for vm in vms:
@@ -86,3 +88,24 @@ def test_faults_end_in_results_or_bosh_errors_and_nothing_leaks(sim_factory, tmp
     resources = sim.resources()
     leaked = {kind: [r["id"] for r in own(resources, kind)] for kind in ("virtualmachine", "volume", "snapshot", "template")}
     assert leaked == {"virtualmachine": [], "volume": [], "snapshot": [], "template": []}, (leaked, cpi.errors)
+    return cpi
+
+
+def test_faults_end_in_results_or_bosh_errors_and_nothing_leaks(sim_factory, tmp_path: Path) -> None:
+    # Independent streams in parallel, each against its own simulator with its own fault seed: the faults each
+    # stream meets stay reproducible (one client per simulator draws them in a fixed order) while the time spent
+    # waiting for the cloud (job polls, throttling pauses, slow answers) overlaps.
+    image, _ = make_image(tmp_path, seed=31)
+    streams = []
+    for i in range(STREAMS):
+        sim = sim_factory(fault_rate=0.05, seed=SEED + i)
+        config = write_config(tmp_path / f"cpi-{i}.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+        streams.append((sim, config, image, range(i, ROUNDS, STREAMS)))
+    with ThreadPoolExecutor(max_workers=STREAMS) as pool:
+        recorders = list(pool.map(lambda stream: drive(*stream), streams))
+    calls = sum(cpi.calls for cpi in recorders)
+    errors = Counter()
+    for cpi in recorders:
+        errors.update(cpi.errors)
+    assert calls >= 100, calls
+    assert errors, "the faults should have made some calls fail"
