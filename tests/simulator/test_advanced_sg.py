@@ -63,7 +63,8 @@ def test_vms_go_on_the_shared_network_with_security_groups(sg: Cloud):
     assert taken["errorcode"] == 533
 
     in_use = api_error(lambda: sg.api.deleteSecurityGroup(id=web["id"]))
-    assert (in_use["errorcode"], in_use["errortext"]) == (536, "Cannot delete group when it's in use by virtual machines")
+    assert (in_use["errorcode"], in_use["errortext"]) == (
+        536, "Cannot delete group when it's in use by virtual machines")
     for vm in (chosen, by_map):
         sg.api.destroyVirtualMachine(id=vm["id"], expunge=True)
     assert sg.api.deleteSecurityGroup(id=web["id"])["success"] in (True, "true")

@@ -23,7 +23,8 @@ def test_create_is_async_and_list_filters(cloud: Cloud):
                        "account": "admin", "domain": "ROOT", "domainid": created["domainid"]}
     assert cloud.api.listAffinityGroups(name=name)["affinitygroup"] == [created]
     assert [g["id"] for g in cloud.api.listAffinityGroups(id=started["id"])["affinitygroup"]] == [started["id"]]
-    assert all(g["type"] == "host affinity" for g in cloud.api.listAffinityGroups(type="host affinity")["affinitygroup"])
+    same_type = cloud.api.listAffinityGroups(type="host affinity")["affinitygroup"]
+    assert all(g["type"] == "host affinity" for g in same_type)
     assert cloud.api.listAffinityGroups(name=unique("none")) == {}
 
 
@@ -72,7 +73,8 @@ def test_deploy_errors(cloud: Cloud):
         431, "affinitygroupids parameter is mutually exclusive with affinitygroupnames parameter")
     name = unique("nosuch")
     unknown_name = api_error(lambda: cloud.deploy(affinitygroupnames=name))
-    assert (unknown_name["errorcode"], unknown_name["errortext"]) == (431, f"Unable to find affinity group by name {name}")
+    assert (unknown_name["errorcode"], unknown_name["errortext"]) == (
+        431, f"Unable to find affinity group by name {name}")
     ghost = "00000000-0000-4000-8000-000000000000"
     unknown_id = api_error(lambda: cloud.deploy(affinitygroupids=ghost))
     assert unknown_id["errorcode"] == 431
