@@ -106,6 +106,7 @@ def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool]
 
     def done(step: Any, found: Assessment | str | None, error: BaseException | None, seconds: float) -> None:
         if error is not None:
+            session.ctx.stopping.set()
             line("failed", step.label, str(error), seconds)
         elif isinstance(found, str):
             line("done", step.label, found, seconds)

@@ -46,6 +46,8 @@ class CloudContext:
         self._cache_lock = threading.Lock()
         self._cache: dict[tuple, Any] = {}
         self._resolved: dict[str, dict[str, Any] | None] = {}
+        # Set once a step of the run failed: a step waiting for another's side effect stops waiting.
+        self.stopping = threading.Event()
 
     # -- live objects of the steps, as they complete (or, in a plan, as they are found) ---------------
 

@@ -60,7 +60,11 @@ def build_steps(ctx: CloudContext) -> list[Step]:
     settings = inception_settings(ctx)
     base_dir = Path(config.source).resolve().parent
     cidrs = settings.get("allowed_cidrs", ["0.0.0.0/0"])
+    timeout = float(config.cloudstack.get("state_timeout", 600))
     steps: list[Step] = []
+    # Rules come after the VM in the list: the runner starts ready steps in list order, and the VM's deploy (the
+    # longest step) must not queue behind them for a worker; a sequential run deploys it before the public IP.
+    rules: list[Step] = []
 
     keypair = settings.get("keypair") or config.key_name
     keypair_key = f"keypair:{keypair}"
@@ -80,9 +84,9 @@ def build_steps(ctx: CloudContext) -> list[Step]:
             steps.append(SecurityGroupStep(key, group))
         for key in group_keys:
             for port in DIRECTOR_PORTS:
-                steps += [IngressRuleStep(key, "tcp", (port, port), cidr=cidr) for cidr in cidrs]
+                rules += [IngressRuleStep(key, "tcp", (port, port), cidr=cidr) for cidr in cidrs]
             for peer in group_keys:
-                steps += [IngressRuleStep(key, proto, (1, 65535), peer_key=peer, peer=peer.split(":", 1)[1])
+                rules += [IngressRuleStep(key, proto, (1, 65535), peer_key=peer, peer=peer.split(":", 1)[1])
                           for proto in ("tcp", "udp")]
 
     network_keys: list[str] = []
@@ -98,22 +102,22 @@ def build_steps(ctx: CloudContext) -> list[Step]:
                                                   "DefaultIsolatedNetworkOfferingWithSourceNatService")))
         if not config.security_groups_enabled:
             for key in network_keys:
-                steps += [EgressRuleStep(key, proto, cidr) for cidr in settings.get("egress_cidrs", ["0.0.0.0/0"])
+                rules += [EgressRuleStep(key, proto, cidr) for cidr in settings.get("egress_cidrs", ["0.0.0.0/0"])
                           for proto in ("tcp", "udp", "icmp")]
-            steps.append(PublicIpStep(IP_KEY, network_keys[0], "inception VM", after=(VM_KEY,)))
+            rules.append(PublicIpStep(IP_KEY, network_keys[0], "inception VM", timeout=timeout))
             if settings.get("public_access", "static-nat") == "static-nat":
-                steps.append(StaticNatStep("static-nat:inception", IP_KEY, VM_KEY))
+                rules.append(StaticNatStep("static-nat:inception", IP_KEY, VM_KEY))
             else:
-                steps.append(PortForwardingStep(IP_KEY, VM_KEY, 22))
-            steps += [FirewallRuleStep(IP_KEY, "tcp", (22, 22), cidr) for cidr in cidrs]
+                rules.append(PortForwardingStep(IP_KEY, VM_KEY, 22))
+            rules += [FirewallRuleStep(IP_KEY, "tcp", (22, 22), cidr) for cidr in cidrs]
             public_ip = config.director.get("public_ip")
             if public_ip:
-                steps.append(ExistingIpStep("ip:director", public_ip, "director.public_ip"))
-                steps += [FirewallRuleStep("ip:director", "tcp", (port, port), cidr)
+                rules.append(ExistingIpStep("ip:director", public_ip, "director.public_ip"))
+                rules += [FirewallRuleStep("ip:director", "tcp", (port, port), cidr)
                           for port in DIRECTOR_PUBLIC_PORTS for cidr in cidrs]
 
     steps.append(VmStep(VM_KEY, vm_name(config.name), offering=settings["offering"], template=settings["template"],
                         keypair_key=keypair_key, group_keys=tuple(group_keys), network_keys=tuple(network_keys[:1]),
                         userdata=lambda: cloud_config(host_key(ctx.state)),
-                        timeout=float(config.cloudstack.get("state_timeout", 600))))
-    return steps
+                        timeout=timeout))
+    return steps + rules

@@ -254,14 +254,16 @@ class PublicIpStep(Step):
     (the run died between associateIpAddress and createTags) is adopted when it is the only untagged,
     unused, non-source-NAT address of the network.
 
-    It waits for `after` (the first VM of the network): CloudStack makes the first address of a network
-    without one its source NAT address, which cannot take static NAT; the first VM gives it one."""
+    CloudStack makes the first address acquired on a network without a source NAT address its source NAT
+    address, which cannot take static NAT. The network gets one when it is implemented, early in the job of
+    its first VM deploy: so this step waits for that address to exist, not for the VM to be running (it
+    runs beside the deploy; the VM step comes first in the list, so a sequential run never waits here)."""
 
     kind = "public_ip"
 
-    def __init__(self, key: str, network_key: str, role: str, after: tuple[str, ...] = ()):
-        super().__init__(key, role, (network_key, *after))
-        self.network_key = network_key
+    def __init__(self, key: str, network_key: str, role: str, timeout: float):
+        super().__init__(key, role, (network_key,))
+        self.network_key, self.timeout = network_key, timeout
 
     def conflict(self, ctx: CloudContext, live: dict[str, Any]) -> str | None:
         return "it is the network's source NAT address" if live.get("issourcenat") else None
@@ -277,9 +279,26 @@ class PublicIpStep(Step):
                    if not ip.get("tags") and not ip.get("issourcenat") and not ip.get("isstaticnat")]
         return orphans[0] if len(orphans) == 1 else None
 
+    def _wait_for_source_nat(self, ctx: CloudContext, network_id: str) -> None:
+        services = (ctx.live(self.network_key) or {}).get("service")
+        if services is not None and not any(s.get("name") == "SourceNat" for s in services):
+            return   # an offering without source NAT: no address of the network ever becomes one
+        deadline = time.monotonic() + self.timeout
+        delay = 0.05
+        while not ctx.client.list("listPublicIpAddresses", associatednetworkid=network_id, issourcenat=True):
+            if ctx.stopping.is_set():
+                raise RuntimeError(f"{self.label}: not acquired, as another step failed")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.label}: the network still has no source NAT address after "
+                                   f"{self.timeout:.0f} s (its first VM deploy gives it one)")
+            ctx.stopping.wait(delay)
+            delay = min(delay * 1.5, 2.0)
+
     def create(self, ctx: CloudContext) -> dict[str, Any]:
-        return self._create_or_find(ctx, "associateIpAddress", "ipaddress",
-                                    networkid=self.parent_id(ctx, self.network_key))
+        network_id = self.parent_id(ctx, self.network_key)
+        assert network_id is not None
+        self._wait_for_source_nat(ctx, network_id)
+        return self._create_or_find(ctx, "associateIpAddress", "ipaddress", networkid=network_id)
 
     def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
         return {"ipaddress": live.get("ipaddress")}

@@ -73,6 +73,19 @@ def test_advanced_zone_up_and_destroy(cloud, make_env) -> None:
     assert not [i for i in cloud.resources()["publicipaddress"] if i.get("associatednetworkid") == network["id"]]
 
 
+def test_advanced_zone_sequential_deploys_before_acquiring_the_ip(cloud, make_env) -> None:
+    """Concurrently the public IP waits for the network's source NAT address (its VM deploy's doing); one step
+    at a time, the VM comes first, so nothing waits and the IP is still not the source NAT one."""
+    env = make_env(cloud, advanced_config("az3"))
+    out = env.run("up", "--cloud-only", "--non-interactive", "--sequential", timeout=60).stdout
+    assert out.index("created  VM az3-inception") < out.index("created  public IP inception VM")
+    network = next(n for n in cloud.resources()["network"] if n["name"] == "az3-net")
+    ips = [i for i in cloud.resources()["publicipaddress"] if i.get("associatednetworkid") == network["id"]]
+    assert sorted((i["issourcenat"], i["isstaticnat"]) for i in ips) == [(False, True), (True, False)]
+    env.run("destroy", "--yes")
+    assert env.leftovers() == {}
+
+
 def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
     env = make_env(cloud, advanced_config("az2"))
     calls_before = len(cloud.calls())
