@@ -139,6 +139,8 @@ class Simulator:
             self.timing.pause("list" if cmd.name.startswith(READ_PREFIXES) else "api")
             ctx = Ctx(self, cmd, request.method, fault)
             with self.store.lock:
+                if cmd.name.startswith("list"):
+                    self._check_list_ids(ctx, typed)
                 body = COMMANDS[cmd.name.lower()](ctx, typed)
                 if not cmd.name.startswith(READ_PREFIXES):
                     self.store.save()
@@ -154,6 +156,14 @@ class Simulator:
         self._log_call(name or "(none)", request.method, status, started, body)
         payload = json.dumps({response_name: body}, separators=(",", ":")).encode()
         return HttpResponse(status, payload), drop
+
+    def _check_list_ids(self, ctx: Ctx, typed: dict[str, Any]) -> None:
+        """ParamProcessWorker turns every uuid parameter into a database id first: a list filtered by an id
+        that never existed is refused with 431, while the id of a removed resource simply lists nothing."""
+        for name, param in ctx.command.params.items():
+            value = typed.get(name)
+            if param.type == "uuid" and value is not None and value != "-1" and not self.store.known(value):
+                raise ctx.invalid_id(name, value)
 
     def _apply_fault(self, fault: Fault | None) -> None:
         if fault is None:

@@ -17,8 +17,15 @@ from typing import Any
 STATE_FILE = "state.json"
 
 
+# Every id this simulator ever issued. CloudStack keeps removed rows, so the uuid of a removed resource still
+# resolves (to nothing), while one it never issued is an invalid parameter. One simulator runs per process.
+_ISSUED: set[str] = set()
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    issued = str(uuid.uuid4())
+    _ISSUED.add(issued)
+    return issued
 
 
 class Store:
@@ -41,6 +48,11 @@ class Store:
 
     def remove(self, kind: str, obj_id: str) -> dict[str, Any] | None:
         return self.kinds.get(kind, {}).pop(obj_id, None)
+
+    @staticmethod
+    def known(obj_id: str) -> bool:
+        """Whether an id was ever issued here (the resource may exist or have been removed)."""
+        return obj_id in _ISSUED
 
     def all(self, kind: str) -> list[dict[str, Any]]:
         return list(self.kinds.get(kind, {}).values())
@@ -68,7 +80,8 @@ class Store:
         if self.state_dir is None:
             return
         with self.lock:
-            text = json.dumps({"kinds": self.kinds, "counters": self.counters}, default=str)
+            text = json.dumps({"kinds": self.kinds, "counters": self.counters, "issued": sorted(_ISSUED)},
+                              default=str)
         path = self.state_dir / STATE_FILE
         fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".state-", suffix=".tmp")
         try:
@@ -89,4 +102,5 @@ class Store:
         data = json.loads((self.state_dir / STATE_FILE).read_text(encoding="utf-8"))
         self.kinds = data["kinds"]
         self.counters = data.get("counters", {})
+        _ISSUED.update(data.get("issued", []))
         return True

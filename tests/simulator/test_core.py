@@ -224,10 +224,14 @@ def test_state_survives_a_restart(sim_factory):
     zone = client.listZones(name="Sim-Basic")["zone"][0]
     client.createTags(resourceids=zone["id"], resourcetype="Zone", tags=[{"key": "persist", "value": "yes"}],
                       fetch_result=True)
+    gone = client.createSecurityGroup(name="restart-gone")["securitygroup"]
+    client.deleteSecurityGroup(id=gone["id"])
     before = running.resources()
     running.restart()
     assert running.resources() == before
     assert running.cs().listTags(key="persist")["count"] == 1
+    # Removed ids stay known across the restart: they list nothing instead of being refused.
+    assert running.cs().listSecurityGroups(id=gone["id"]) == {}
 
 
 def test_realistic_latency_keeps_jobs_pending(sim_factory):
@@ -289,3 +293,15 @@ def test_map_keys_keep_their_case_while_parameter_names_do_not():
     typed = spec.validate(spec.command("deployVirtualMachine"),
                           {"serviceofferingid": "a", "templateid": "b", "zoneid": "c", **raw})
     assert typed["details"] == [{"cpuNumber": "2"}]
+
+
+def test_list_by_an_id_that_never_existed_is_431_but_a_removed_one_lists_nothing(sim):
+    client = sim.cs()
+    never = "5d3c1f3e-0000-4000-8000-000000000001"
+    with pytest.raises(CloudStackApiException) as err:
+        client.listVirtualMachines(id=never)
+    assert err.value.error["errorcode"] == 431
+    assert f"Invalid parameter id value={never}" in err.value.error["errortext"]
+    group = client.createSecurityGroup(name="core-gone")["securitygroup"]
+    client.deleteSecurityGroup(id=group["id"])
+    assert client.listSecurityGroups(id=group["id"]) == {}
