@@ -110,7 +110,7 @@ def boot_vm(env: Env, port: int, workdir: Path, *, up: subprocess.Popen | None =
                        authorized_keys=[keypair]).start()
 
 
-def finish(up: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
+def finish(up: subprocess.Popen, timeout: float = 180) -> tuple[int, str]:
     out, _ = up.communicate(timeout=timeout)
     return up.returncode, out
 
