@@ -79,16 +79,20 @@ def critical_path(wall: float, output: str) -> str:
     longest = max((s, label) for label, s in tasks.items() if label != CHECK_TASK)
     parts = [f"start-up and finish {outside:.1f} s"]
     path = longest[0]
+    per_wave = ""
     if check:
         setup = tasks[CHECK_TASK] - sum(check.values())
-        chain = sum(max((check[n] for n in wave if n in check), default=0.0) for wave in WAVES)
+        longest_calls = [max((check[n], n) for n in wave if n in check) for wave in WAVES
+                         if any(n in check for n in wave)]
+        chain = sum(seconds for seconds, _ in longest_calls)
         parts.append(f"CPI check set-up {setup:.1f} s + its waves' longest calls {chain:.1f} s "
                      f"(longest single step: {longest[1]} {longest[0]:.1f} s)")
+        per_wave = "\n  longest call per wave: " + ", ".join(f"{name} {s:.2f}" for s, name in longest_calls)
         path = max(path, setup + chain)
     else:
         parts.append(f"longest step: {longest[1]} {longest[0]:.1f} s")
     floor = outside + path
-    return f"  critical path: {' + '.join(parts)} -> floor {floor:.1f} s = {floor / wall:.2f} of sequential"
+    return f"  critical path: {' + '.join(parts)} -> floor {floor:.1f} s = {floor / wall:.2f} of sequential{per_wave}"
 
 
 def main() -> None:

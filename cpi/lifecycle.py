@@ -147,7 +147,7 @@ class Op:
 def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepResult], None], *,
                   concurrent: bool = True) -> list[StepResult]:
     """Run the lifecycle in waves: the calls of one wave need nothing from each other, so with `concurrent` they
-    run at once (as a director's threads would); without it one at a time, in list order. The order between
+    run at once (each its own CPI process); without it one at a time, in list order. The order between
     waves is BOSH's: a disk is created beside its VM (locality) and attached before it is snapshotted, detached
     before it is resized and before its VM is deleted; a stemcell is deleted only once no VM uses it (CloudStack
     refuses to delete a template a VM was made from). After a failed wave, the cleanup removes what exists."""
