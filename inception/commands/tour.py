@@ -8,18 +8,8 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 console = Console()
-
-
-def _table(title: str, columns: list[str], rows: list[list[object]]) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    return table
 
 
 def tour(
@@ -28,6 +18,7 @@ def tour(
 ) -> None:
     """Start the embedded CloudStack simulator, list zones and offerings, deploy a VM, wait for it, destroy it."""
     from cpi.cloudstack.client import CloudStackClient
+    from inception.cloud.report import table
     from simulator.testing import RunningSimulator
 
     with tempfile.TemporaryDirectory(prefix="inception-tour-") as tmp:
@@ -38,10 +29,10 @@ def tour(
             console.print(f"[green]✓[/] simulator listening at {sim.endpoint}")
             client = CloudStackClient(sim.endpoint, sim.api_key, sim.secret_key)
             zones = client.list("listZones")
-            console.print(_table("Zones", ["name", "network type", "security groups", "id"],
+            console.print(table("Zones", ["name", "network type", "security groups", "id"],
                                  [[z["name"], z["networktype"], z["securitygroupsenabled"], z["id"]] for z in zones]))
             offerings = client.list("listServiceOfferings")
-            console.print(_table("Compute offerings", ["name", "CPUs", "memory (MB)", "custom"],
+            console.print(table("Compute offerings", ["name", "CPUs", "memory (MB)", "custom"],
                                  [[o["name"], o.get("cpunumber", "any"), o.get("memory", "any"), o["iscustomized"]]
                                   for o in offerings]))
             target = next((z for z in zones if z["name"] == zone), None)
@@ -57,7 +48,7 @@ def tour(
                                 serviceofferingid=offering["id"], name="tour-vm",
                                 operation="deploy the tour VM")["virtualmachine"]
             nic = (vm.get("nic") or [{}])[0]
-            console.print(_table(f"Deployed in {time.monotonic() - started:.1f} s", ["name", "state", "IP", "id"],
+            console.print(table(f"Deployed in {time.monotonic() - started:.1f} s", ["name", "state", "IP", "id"],
                                  [[vm["name"], vm["state"], nic.get("ipaddress"), vm["id"]]]))
             with console.status("Destroying and expunging the VM..."):
                 client.run("destroyVirtualMachine", id=vm["id"], expunge=True, operation="destroy the tour VM")

@@ -7,11 +7,12 @@ hold secrets, mode 0600 from the first byte.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from inception.atomic import write_atomic
 
 
 class YamlError(Exception):
@@ -87,15 +88,5 @@ def write_file(path: str | os.PathLike[str], text: str, *, private: bool = False
     """Write atomically (temp file + rename). `private` makes the file 0600 before any byte is written."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600 if private else 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, text.encode("utf-8"), 0o600 if private else 0o644)
 

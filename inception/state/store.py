@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inception.atomic import write_atomic
 from inception.state.lock import StateLock
 
 FORMAT = 1
@@ -50,21 +50,6 @@ class Resource:
     @property
     def ready(self) -> bool:
         return self.status == "ready"
-
-
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Replace `path` with `data` in one rename; the mode is set before the first byte is written."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class StateDir:
