@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine, then runs it.
-# System packages: openssh-server (a real sshd for the SSH tests), qemu-utils (qemu-img for stemcell images),
-# ruby (renders the CPI release's ERB job templates as BOSH does).
+# System packages: openssh-server (a real sshd for the SSH tests; brings ssh and ssh-keygen), qemu-utils (qemu-img
+# for stemcell images), ruby (renders the CPI release's ERB job templates as BOSH does), curl (the inception VM
+# downloads the bosh CLI with it), util-linux (flock, losetup).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
 command -v ruby >/dev/null 2>&1 || need+=(ruby)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v flock >/dev/null 2>&1 && command -v losetup >/dev/null 2>&1 || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
