@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from simulator.testing import RunningSimulator  # noqa: E402
+from simulator.process import RunningSimulator  # noqa: E402
 from tests.cpi.cpi_runner import ok, write_config  # noqa: E402
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, make_image  # noqa: E402
 

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cs import CloudStack  # noqa: E402
 
-from simulator.testing import RunningSimulator  # noqa: E402
+from simulator.process import RunningSimulator  # noqa: E402
 
 
 def run(sim: RunningSimulator, clients: int, seconds: float) -> tuple[int, list[float]]:

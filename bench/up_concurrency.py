@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cpi.lifecycle import WAVES  # noqa: E402
-from simulator.testing import RunningSimulator  # noqa: E402
+from simulator.process import RunningSimulator  # noqa: E402
 from tests.inception.conftest import advanced_config, basic_config, bootstrappable  # noqa: E402
 
 INCEPTION = str(Path(sys.executable).parent / "inception")

@@ -15,7 +15,7 @@ class EmbeddedCloud:
     """Start/stop the simulator for one command; `target` says how to reach it."""
 
     def __init__(self, state_dir: Path, **options: object):
-        from simulator.testing import RunningSimulator
+        from simulator.process import RunningSimulator
 
         self.sim = RunningSimulator(state_dir / SUBDIR, dict(options))
 

@@ -81,7 +81,7 @@ def cpi_check(
                     raise typer.Exit(2) from None
                 console.print(f"CPI lifecycle check against the CloudStack configured in {config}")
             else:
-                from simulator.testing import RunningSimulator
+                from simulator.process import RunningSimulator
 
                 sim = RunningSimulator(state_dir or workdir / "simulator")
                 with console.status("Starting the embedded CloudStack simulator..."):

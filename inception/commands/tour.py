@@ -19,7 +19,7 @@ def tour(
     """Start the embedded CloudStack simulator, list zones and offerings, deploy a VM, wait for it, destroy it."""
     from cpi.cloudstack.client import CloudStackClient
     from inception.cloud.report import table
-    from simulator.testing import RunningSimulator
+    from simulator.process import RunningSimulator
 
     with tempfile.TemporaryDirectory(prefix="inception-tour-") as tmp:
         sim = RunningSimulator(state_dir or Path(tmp) / "simulator")

@@ -17,7 +17,7 @@ from cs import CloudStack, CloudStackApiException
 import simulator.commands  # noqa: F401  (registers the handlers)
 from simulator.registry import COMMANDS
 from simulator.spec import load_spec
-from simulator.testing import RunningSimulator
+from simulator.process import RunningSimulator
 from tests.conformance.shapes import compare, merge, shape
 
 FIXTURES = Path(libcloud.__file__).parent / "test" / "compute" / "fixtures" / "cloudstack"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from simulator.testing import RunningSimulator
+from simulator.process import RunningSimulator
 from tests.cpi.cpi_runner import error, ok, write_config
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own
 

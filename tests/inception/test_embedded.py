@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from simulator.testing import RunningSimulator
+from simulator.process import RunningSimulator
 from tests.inception.conftest import Env
 
 

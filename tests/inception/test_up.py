@@ -11,7 +11,7 @@ from tests.inception.conftest import advanced_config, basic_config
 
 @pytest.fixture(scope="module")
 def cloud(request: pytest.FixtureRequest):  # one simulator for the module; each test uses its own env name
-    from simulator.testing import RunningSimulator
+    from simulator.process import RunningSimulator
 
     tmp = request.config._tmp_path_factory.mktemp("inception-sim")  # type: ignore[attr-defined]
     sim = RunningSimulator(tmp).start()

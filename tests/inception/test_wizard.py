@@ -15,7 +15,7 @@ from tests.inception.conftest import INCEPTION
 
 @pytest.fixture(scope="module")
 def cloud(request: pytest.FixtureRequest):
-    from simulator.testing import RunningSimulator
+    from simulator.process import RunningSimulator
 
     sim = RunningSimulator(request.config._tmp_path_factory.mktemp("wizard-sim")).start()  # type: ignore[attr-defined]
     yield sim

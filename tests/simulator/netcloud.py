@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing import RunningSimulator
+from simulator.process import RunningSimulator
 
 from .compute import Cloud, unique
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.testing import RunningSimulator
+from simulator.process import RunningSimulator
 
 from .compute import Cloud, api_error, unique
 

@@ -1,4 +1,4 @@
-"""Run a simulator in a child process, as tests, benchmarks and the embedded default use it."""
+"""A simulator in a child process: what tests, benches, `inception tour` and the embedded default run."""
 from __future__ import annotations
 
 import json
