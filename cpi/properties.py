@@ -73,16 +73,15 @@ class VMProperties:
     ram: int | None = None  # MiB
     cpu_speed: int | None = None  # MHz
     root_disk_size: int | None = None  # MiB
-    ephemeral_disk_offering: str | None = None  # separate volume, created and attached in create_vm
+    ephemeral_disk_offering: str | None = None  # Go `ephemeral_disk_offering` or Ruby `ephemeral_volume`
     ephemeral_disk_size: int | None = None  # MiB
-    deploy_disk_offering: str | None = None  # Ruby `ephemeral_volume`: data disk given at deploy time
     key_name: str | None = None
     zone: str | None = None
     affinity_groups: tuple[str, ...] = ()
     security_groups: tuple[str, ...] = ()
 
     @property
-    def wants_ephemeral_volume(self) -> bool:
+    def wants_ephemeral_disk(self) -> bool:
         return self.ephemeral_disk_offering is not None or self.ephemeral_disk_size is not None
 
 
@@ -98,13 +97,8 @@ def vm_properties(props: Any) -> VMProperties:
         )
     if (cpu is None) != (ram is None):
         raise CpiError("create_vm cloud_properties: cpu and ram go together (custom compute offering)")
-    ephemeral_offering = _str(props.get("ephemeral_disk_offering"), "ephemeral_disk_offering")
-    deploy_offering = _str(props.get("ephemeral_volume"), "ephemeral_volume")
-    if ephemeral_offering and deploy_offering:
-        raise CpiError(
-            "create_vm cloud_properties: ephemeral_disk_offering (a volume attached after deploy) and "
-            "ephemeral_volume (a disk offering given at deploy time) exclude each other; use one"
-        )
+    ephemeral_offering = _str(_pick(props, "ephemeral disk offerings", "ephemeral_disk_offering", "ephemeral_volume"),
+                              "ephemeral_disk_offering")
     groups = _str_list(props.get("affinity_group"), "affinity_group")
     return VMProperties(
         compute_offering=offering,
@@ -114,7 +108,6 @@ def vm_properties(props: Any) -> VMProperties:
         root_disk_size=_int(props.get("root_disk_size"), "root_disk_size"),
         ephemeral_disk_offering=ephemeral_offering,
         ephemeral_disk_size=_int(props.get("disk"), "disk"),
-        deploy_disk_offering=deploy_offering,
         key_name=_str(props.get("key_name"), "key_name"),
         zone=_str(props.get("availability_zone"), "availability_zone"),
         affinity_groups=groups,

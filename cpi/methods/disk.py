@@ -8,7 +8,7 @@ from typing import Any
 from cpi import devices
 from cpi.methods import lookup
 from cpi.methods.cloud import Cloud
-from cpi.methods.vm import is_ephemeral
+from cpi.methods.vm import vm_data_volumes
 from cpi.properties import disk_properties
 from cpi.protocol import CloudError, CpiError, DiskNotAttached, DiskNotFound, NotSupported, VMNotFound
 
@@ -86,8 +86,7 @@ def detach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> None:
 
 def get_disks(cloud: Cloud, vm_cid: str) -> list[str]:
     _vm(cloud, vm_cid)
-    volumes = cloud.client.list("listVolumes", virtualmachineid=vm_cid, type="DATADISK")
-    return [v["id"] for v in volumes if not is_ephemeral(v)]
+    return [v["id"] for v in vm_data_volumes(cloud, vm_cid)[1]]
 
 
 def resize_disk(cloud: Cloud, disk_cid: str, new_size: int) -> None:

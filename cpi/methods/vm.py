@@ -3,12 +3,13 @@
 create_vm order (what the agent needs is in place before it boots):
 1. resolve everything by name (zone, template, offerings, key pair, networks, security and affinity groups): a bad
    name fails before anything is created;
-2. create the ephemeral volume (when asked), so its uuid can go into the settings as the virtio serial hint;
-3. deployVirtualMachine with the settings as userdata, stopped first when something must happen before boot
-   (ephemeral volume attach, or several NICs whose MACs the settings must carry);
-4. attach the ephemeral volume at device id 1, put the MACs into the userdata, start;
-5. static NAT for a vip network.
-Any failure destroys and expunges what was made (VM, ephemeral volume, static NAT) and answers VMCreationFailed.
+2. one NIC: deployVirtualMachine with the settings as userdata and the ephemeral disk as its `diskofferingid` (+
+   `size`), started: ONE job (CloudStack puts that data disk at device id 1; no MAC must reach the agent first);
+3. several NICs (their MACs must be in the settings before boot): create the ephemeral volume first (its uuid goes
+   into the settings as the virtio serial hint), deploy stopped, attach the volume at device id 1, put the MACs into
+   the userdata, start;
+4. static NAT for a vip network.
+Any failure destroys and expunges what was made (VM, ephemeral disk, static NAT) and answers VMCreationFailed.
 """
 from __future__ import annotations
 
@@ -33,8 +34,28 @@ def ephemeral_name(vm_name: str) -> str:
     return EPHEMERAL_PREFIX + vm_name
 
 
-def is_ephemeral(volume: dict[str, Any]) -> bool:
-    return str(volume.get("name", "")).startswith(EPHEMERAL_PREFIX)
+def split_data_volumes(volumes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A VM's data volumes as (ephemeral, persistent), from all its volumes (listVolumes virtualmachineid=...).
+
+    Ephemeral: the volume create_vm made (named `ephemeral-<vm name>`), or the data disk CloudStack made in the VM's
+    deploy job: CloudStack names those after the VM's database id, ROOT-<n> and DATA-<n> (VirtualMachineManagerImpl
+    allocate), so it is the DATADISK named after the VM's own ROOT volume. Any other data volume is persistent.
+    """
+    deploy_disks = {"DATA-" + str(v.get("name"))[len("ROOT-"):] for v in volumes
+                    if v.get("type") == "ROOT" and str(v.get("name", "")).startswith("ROOT-")}
+    ephemeral: list[dict[str, Any]] = []
+    persistent: list[dict[str, Any]] = []
+    for volume in volumes:
+        if volume.get("type") != "DATADISK":
+            continue
+        name = str(volume.get("name", ""))
+        (ephemeral if name.startswith(EPHEMERAL_PREFIX) or name in deploy_disks else persistent).append(volume)
+    return ephemeral, persistent
+
+
+def vm_data_volumes(cloud: Cloud, vm_id: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(ephemeral, persistent) data volumes attached to a VM."""
+    return split_data_volumes(cloud.client.list("listVolumes", virtualmachineid=vm_id))
 
 
 class _Created:
@@ -58,17 +79,21 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
     ephemeral = _ephemeral_offering(cloud, props)
     hypervisor = template.get("hypervisor")
     vip_address = _public_ip(cloud, plan.vip[1]) if plan.vip else None
+    multi_nic = len(plan.nics) > 1
+    disk_at_deploy = ephemeral is not None and not multi_nic
+    if disk_at_deploy:
+        params.update(_deploy_disk_params(*ephemeral))
 
     created = _Created()
     created.vm_name = "vm-" + str(uuid.uuid4())
     try:
         ephemeral_hint: Any = None
-        if ephemeral is not None:
+        if disk_at_deploy:  # its uuid (the virtio serial) is made inside the job: the hint is the device slot
+            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID)
+        elif ephemeral is not None:
             volume = _create_volume(cloud, ephemeral_name(created.vm_name), zone, *ephemeral)
             created.volume_id = volume["id"]
             ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID, volume["id"])
-        elif props.deploy_disk_offering:
-            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID)
 
         def settings(bosh_networks: dict[str, Any], vm_id: str | None) -> str:
             return agent_settings.encode_userdata(agent_settings.build_settings(
@@ -77,9 +102,7 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
                 ephemeral_disk=ephemeral_hint, environment=environment,
             ))
 
-        multi_nic = len(plan.nics) > 1
-        start_later = multi_nic or created.volume_id is not None
-        vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not start_later)
+        vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not multi_nic)
         nics = netplan.match_nics(plan, vm.get("nic") or [], network_ids)
         result_networks = netplan.enrich_networks(networks, nics)
         if created.volume_id:
@@ -87,7 +110,6 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
                       deviceid=devices.EPHEMERAL_DEVICE_ID)
         if multi_nic:
             cloud.client.call("updateVirtualMachine", id=vm["id"], userdata=settings(result_networks, vm["id"]))
-        if start_later:
             cloud.run("startVirtualMachine", "start_vm", id=vm["id"])
         if vip_address is not None:
             _static_nat(cloud, created, vip_address, vm, nics, plan)
@@ -135,8 +157,6 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
         params["keypair"] = lookup.keypair(cloud, key_name)
     if props.root_disk_size:
         params["rootdisksize"] = lookup.size_gib(props.root_disk_size)
-    if props.deploy_disk_offering:
-        params["diskofferingid"] = lookup.disk_offering(cloud, props.deploy_disk_offering)["id"]
     if props.affinity_groups:
         params["affinitygroupids"] = lookup.affinity_group_ids(cloud, props.affinity_groups)
     groups = props.security_groups + tuple(g for g in plan.security_groups if g not in props.security_groups)
@@ -163,8 +183,8 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
 
 
 def _ephemeral_offering(cloud: Cloud, props: VMProperties) -> tuple[dict[str, Any], int | None] | None:
-    """(offering, GiB or None) of the ephemeral data volume, or None when the VM gets none."""
-    if not props.wants_ephemeral_volume:
+    """(offering, GiB or None) of the ephemeral data disk, or None when the VM gets none."""
+    if not props.wants_ephemeral_disk:
         return None
     name = props.ephemeral_disk_offering or cloud.config.default_ephemeral_disk_offering
     if props.ephemeral_disk_size is None:
@@ -173,6 +193,12 @@ def _ephemeral_offering(cloud: Cloud, props: VMProperties) -> tuple[dict[str, An
             raise CloudError(f"ephemeral disk offering {offering['name']!r} is custom: set cloud_properties.disk (MiB)")
         return offering, None
     return lookup.disk_offering_for(cloud, props.ephemeral_disk_size, name)
+
+
+def _deploy_disk_params(offering: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """The ephemeral disk as deployVirtualMachine's data disk: `size` (GiB) only with a custom offering, as
+    createVolume takes it (CloudStack refuses a size for a fixed offering and requires one for a custom one)."""
+    return {"diskofferingid": offering["id"], **({"size": size} if size is not None else {})}
 
 
 def _create_volume(cloud: Cloud, name: str, zone: netplan.Zone, offering: dict[str, Any], size: int | None) -> dict[str, Any]:
@@ -254,18 +280,27 @@ def _quiet(action: Any, attempts: int = 3) -> Any:
 def _cleanup(cloud: Cloud, created: _Created) -> None:
     if created.nat_ip_id:
         _quiet(lambda: cloud.run("disableStaticNat", "static_nat", ipaddressid=created.nat_ip_id))
-    if created.vm_id:
-        _quiet(lambda: _destroy(cloud, created.vm_id))
-    if created.volume_id:
-        _quiet(lambda: _delete_volume(cloud, created.volume_id))
+    doomed = [created.volume_id] if created.volume_id else []
+    vm_id = created.vm_id
+    if vm_id:  # its ephemeral disk (the deploy job's, or the volume attached already) goes in the same job
+        found = _quiet(lambda: vm_data_volumes(cloud, vm_id))
+        attached = [v["id"] for v in found[0]] if found else []
+        _quiet(lambda: _destroy(cloud, vm_id, attached))
+        doomed = [volume_id for volume_id in doomed if volume_id not in attached]
+    for volume_id in doomed:  # a volume made for a VM that never got it
+        _quiet(lambda volume_id=volume_id: _delete_volume(cloud, volume_id))
 
 
-def _destroy(cloud: Cloud, vm_id: str) -> None:
-    """Destroy a VM, expunging it when configured (so its name and IPs are free at once)."""
+def _destroy(cloud: Cloud, vm_id: str, volume_ids: list[str]) -> None:
+    """Destroy a VM, expunging it when configured (so its name and IPs are free at once), and delete the attached
+    data volumes `volume_ids` (its ephemeral disk) in the same job: no failure can leave the VM gone but its
+    ephemeral disk behind, unknown to a retried delete_vm."""
+    params: dict[str, Any] = {"id": vm_id}
     if cloud.config.expunge:
-        cloud.run("destroyVirtualMachine", "delete_vm", id=vm_id, expunge="true")
-    else:
-        cloud.run("destroyVirtualMachine", "delete_vm", id=vm_id)
+        params["expunge"] = "true"
+    if volume_ids:
+        params["volumeids"] = volume_ids
+    cloud.run("destroyVirtualMachine", "delete_vm", **params)
 
 
 def _delete_volume(cloud: Cloud, volume_id: str) -> None:
@@ -289,14 +324,10 @@ def delete_vm(cloud: Cloud, vm_cid: str) -> None:
     for address in cloud.client.list("listPublicIpAddresses", isstaticnat="true"):
         if address.get("virtualmachineid") == vm_cid:
             cloud.run("disableStaticNat", "static_nat", ipaddressid=address["id"])
-    data_volumes = cloud.client.list("listVolumes", virtualmachineid=vm_cid, type="DATADISK")
-    for volume in data_volumes:
-        if not is_ephemeral(volume):  # a persistent disk the director did not detach: keep it
-            cloud.run("detachVolume", "detach_volume", id=volume["id"])
-    _destroy(cloud, vm_cid)
-    for volume in data_volumes:
-        if is_ephemeral(volume):
-            _delete_volume(cloud, volume["id"])
+    ephemeral, persistent = vm_data_volumes(cloud, vm_cid)
+    for volume in persistent:  # a persistent disk the director did not detach: keep it
+        cloud.run("detachVolume", "detach_volume", id=volume["id"])
+    _destroy(cloud, vm_cid, [v["id"] for v in ephemeral])
 
 
 def has_vm(cloud: Cloud, vm_cid: str) -> bool:

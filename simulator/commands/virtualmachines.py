@@ -176,15 +176,20 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
                               serviceofferingdisplaytext=offering.get("displaytext"), attached=now_str(),
                               _content=template.get("_sha256"))
     vm["_rootvolumeid"] = root["id"]
+    data = None
     if disk_offering is not None:
-        volumes.new_volume(ctx, name=f"DATA-{number}", zone=zone, vtype="DATADISK", size=data_size, state="Ready",
-                           offering=disk_offering, virtualmachineid=vm_id, deviceid=1, attached=now_str())
+        data = volumes.new_volume(ctx, name=f"DATA-{number}", zone=zone, vtype="DATADISK", size=data_size,
+                                  state="Ready", offering=disk_offering, virtualmachineid=vm_id, deviceid=1,
+                                  attached=now_str())
 
     def work() -> dict:
         vm["state"] = "Running" if start else "Stopped"
         return render(ctx, vm)
 
     def rollback(err: Exception) -> None:
+        if data is not None:  # a failed deploy destroys the VM's volumes (updateVmStateForFailedVmCreation)
+            volumes.detach(ctx, data)
+            volumes.remove(ctx, data)
         _expunge(ctx, vm)
     return ctx.job(result_key="virtualmachine", work=work, operation="deploy", instance_type="VirtualMachine",
                    instance_id=vm_id, rollback=rollback, create_id=vm_id)

@@ -45,9 +45,10 @@ class Recorder:
 
 
 def drive(sim, config: Path, image: Path, rounds: range) -> Recorder:
-    """One stream of BOSH-like work against one simulator: a stemcell, then per round a VM with a persistent disk,
-    a snapshot, metadata and deletions; then cleanup through the CPI (deletes are idempotent, so each is repeated
-    until it succeeds) and a check that nothing of the stream is left in the simulator."""
+    """One stream of BOSH-like work against one simulator: a stemcell, then per round a VM (every other one with an
+    ephemeral disk, made in its deploy job) with a persistent disk, a snapshot, metadata and deletions; then cleanup
+    through the CPI (deletes are idempotent, so each is repeated until it succeeds) and a check that nothing of the
+    stream is left in the simulator."""
     cpi = Recorder(config)
     stemcell = cpi.until_ok("create_stemcell", str(image), STEMCELL_PROPERTIES)
     vms: set[str] = set()
@@ -55,8 +56,8 @@ def drive(sim, config: Path, image: Path, rounds: range) -> Recorder:
     snapshots: set[str] = set()
     network = {"default": {"type": "dynamic", "default": ["dns", "gateway"], "cloud_properties": {}}}
     for round_ in rounds:
-        done, created = cpi("create_vm", f"agent-{round_}", stemcell, {"compute_offering": "Small Instance"},
-                            network, [], {})
+        props = {"compute_offering": "Small Instance", **({"disk": 1024} if round_ % 2 else {})}  # ephemeral disk
+        done, created = cpi("create_vm", f"agent-{round_}", stemcell, props, network, [], {})
         if not done:
             continue
         vm = created[0]

@@ -20,14 +20,15 @@ ADVANCED_SG = Zone("z3", "Adv-SG", basic=False, security_groups=True)
 def test_ruby_and_go_names_mean_the_same() -> None:
     ruby = vm_properties({"instance_type": "Small Instance", "ephemeral_volume": "Small", "key_name": "k",
                           "availability_zone": "Sim-Basic"})
-    assert (ruby.compute_offering, ruby.deploy_disk_offering, ruby.key_name, ruby.zone) == (
+    assert (ruby.compute_offering, ruby.ephemeral_disk_offering, ruby.key_name, ruby.zone) == (
         "Small Instance", "Small", "k", "Sim-Basic")
-    assert not ruby.wants_ephemeral_volume
+    assert ruby.wants_ephemeral_disk
+    assert not vm_properties({"instance_type": "Small Instance"}).wants_ephemeral_disk
     go = vm_properties({"compute_offering": "Custom", "cpu": 2, "ram": 2048, "disk": 25000,
                         "ephemeral_disk_offering": "Custom", "root_disk_size": 15000, "affinity_group": "ag"})
     assert (go.cpu, go.ram, go.ephemeral_disk_size, go.root_disk_size, go.affinity_groups) == (
         2, 2048, 25000, 15000, ("ag",))
-    assert go.wants_ephemeral_volume
+    assert go.wants_ephemeral_disk
     assert vm_properties({"instance_type": "A", "compute_offering": "A"}).compute_offering == "A"
 
 
@@ -37,7 +38,8 @@ def test_ruby_and_go_names_mean_the_same() -> None:
     ({"cpu": 2}, "cpu and ram go together"),
     ({"compute_offering": "A", "disk": -1}, "disk must be an integer >= 1"),
     ({"compute_offering": "A", "ram": "lots", "cpu": 1}, "ram must be an integer"),
-    ({"compute_offering": "A", "ephemeral_volume": "S", "ephemeral_disk_offering": "S"}, "exclude each other"),
+    ({"compute_offering": "A", "ephemeral_volume": "S", "ephemeral_disk_offering": "M"},
+     "two different ephemeral disk offerings"),
     ({"compute_offering": 3}, "must be a string"),
 ])
 def test_bad_vm_properties(props: dict, fragment: str) -> None:

@@ -1,5 +1,6 @@
-"""VMs through the executable against the simulator: Basic and Advanced zones, ephemeral disks, settings in
-user-data, several NICs, manual IPs, vip static NAT, persistent disks and snapshots, failures and cleanup."""
+"""VMs through the executable against the simulator: Basic and Advanced zones, ephemeral disks (in the deploy job for
+one NIC, a separate volume for several), settings in user-data, several NICs, manual IPs, vip static NAT, persistent
+disks and snapshots, failures and cleanup."""
 from __future__ import annotations
 
 import base64
@@ -42,6 +43,10 @@ def dynamic(**cloud_properties: Any) -> dict[str, Any]:
     return {"type": "dynamic", "dns": ["8.8.8.8"], "default": ["dns", "gateway"], "cloud_properties": cloud_properties}
 
 
+def commands(sim, since: int) -> list[str]:
+    return [c["command"] for c in sim.calls()[since:] if c["command"] != "queryAsyncJobResult"]
+
+
 def test_basic_zone_lifecycle(sim, env: dict[str, Any]) -> None:
     config, before = env["basic"], len(sim.calls())
     agent_id = str(uuid.uuid4())
@@ -56,8 +61,7 @@ def test_basic_zone_lifecycle(sim, env: dict[str, Any]) -> None:
     [ephemeral] = [v for v in volumes_of(sim, vm_cid) if v["type"] == "DATADISK"]
     assert settings["agent_id"] == agent_id and settings["vm"]["name"] == vm["name"]
     assert settings["disks"]["system"] == "/dev/vda"
-    assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1",
-                                              "id": ephemeral["id"].replace("-", "")[:20]}
+    assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1"}  # made in the deploy job
     assert ephemeral["deviceid"] == 1 and ephemeral["size"] == 5 << 30  # smallest fixed offering >= 2 GiB
     assert settings["env"] == {"bosh": {"group": "g"}} and settings["mbus"].startswith("https://mbus:")
     assert settings["networks"]["default"]["type"] == "dynamic" and settings["server"] == {"name": vm["name"]}
@@ -101,7 +105,36 @@ def test_v1_create_vm_returns_only_the_cid_and_ruby_names_work(sim, env: dict[st
     data = [v for v in volumes_of(sim, vm_cid) if v["type"] == "DATADISK"]
     assert len(data) == 1 and data[0]["deviceid"] == 1  # the disk offering given at deploy time
     assert userdata(sim, vm_cid)["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1"}
+    assert ok(env["basic"], "get_disks", vm_cid) == []  # the ephemeral disk is no persistent disk
     ok(env["basic"], "delete_vm", vm_cid)
+    assert not [v for v in own(sim.resources(), "volume") if v["id"] == data[0]["id"]]  # deleted with its VM
+
+
+def test_single_nic_vm_gets_its_ephemeral_disk_in_one_deploy_job(sim, env: dict[str, Any]) -> None:
+    config, before = env["basic"], len(sim.calls())
+    vm_cid, _ = ok(config, "create_vm", "agent", env["stemcell"],
+                   {**SMALL, "ephemeral_disk_offering": "Custom", "disk": 3000}, {"d": dynamic()}, [], {})
+    made = commands(sim, before)
+    assert made.count("deployVirtualMachine") == 1
+    assert not {"createVolume", "attachVolume", "startVirtualMachine", "updateVirtualMachine"} & set(made), made
+    jobs = [c["command"] for c in sim.calls()[before:] if c.get("jobid") and c["command"] != "queryAsyncJobResult"]
+    assert jobs == ["deployVirtualMachine"]  # the only async job of create_vm
+    vm = sim.cs().listVirtualMachines(id=vm_cid)["virtualmachine"][0]
+    [root] = [v for v in volumes_of(sim, vm_cid) if v["type"] == "ROOT"]
+    [ephemeral] = [v for v in volumes_of(sim, vm_cid) if v["type"] == "DATADISK"]
+    assert vm["state"] == "Running" and ephemeral["deviceid"] == 1
+    assert ephemeral["size"] == 3 << 30 and ephemeral["diskofferingname"] == "Custom"  # custom offering + size
+    assert ephemeral["name"] == "DATA-" + root["name"][len("ROOT-"):]  # CloudStack's name for the deploy's disk
+    assert userdata(sim, vm_cid)["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1"}
+
+    disk = ok(config, "create_disk", 1024, {}, vm_cid)
+    assert ok(config, "attach_disk", vm_cid, disk)["path"] == "/dev/vdc"
+    assert ok(config, "get_disks", vm_cid) == [disk]
+    ok(config, "delete_vm", vm_cid)  # the persistent disk survives, detached; the ephemeral one is deleted
+    volumes = {v["id"]: v for v in own(sim.resources(), "volume")}
+    assert ephemeral["id"] not in volumes and not volumes[disk].get("virtualmachineid")
+    ok(config, "delete_disk", disk)
+    assert failed_calls(sim.calls(), before) == []
 
 
 def _network(sim, name: str) -> dict[str, Any]:
@@ -129,7 +162,12 @@ def test_advanced_zone_several_nics_manual_ip_and_vip(sim, env: dict[str, Any]) 
         "front": dynamic(network_name=front["name"]),
         "public": {"type": "vip", "ip": public["ipaddress"], "cloud_properties": {}},
     }
-    vm_cid, result = ok(config, "create_vm", "agent-a", env["stemcell"], SMALL, networks, [], {})
+    started = len(sim.calls())
+    vm_cid, result = ok(config, "create_vm", "agent-a", env["stemcell"], {**SMALL, "disk": 1024}, networks, [], {})
+    made = commands(sim, started)  # several NICs: the MACs go into the user-data before the first boot
+    assert [c for c in made if c in ("createVolume", "deployVirtualMachine", "attachVolume", "updateVirtualMachine",
+                                     "startVirtualMachine")] == [
+        "createVolume", "deployVirtualMachine", "attachVolume", "updateVirtualMachine", "startVirtualMachine"]
     vm = sim.cs().listVirtualMachines(id=vm_cid)["virtualmachine"][0]
     nics = {n["networkid"]: n for n in vm["nic"]}
     assert nics[front["id"]]["isdefault"] and not nics[back["id"]]["isdefault"]  # default gateway -> eth0
@@ -139,6 +177,11 @@ def test_advanced_zone_several_nics_manual_ip_and_vip(sim, env: dict[str, Any]) 
     settings = userdata(sim, vm_cid)
     assert settings["networks"]["front"]["mac"] == nics[front["id"]]["macaddress"]  # MACs reach the agent
     assert settings["networks"]["back"]["mac"] == nics[back["id"]]["macaddress"]
+    [ephemeral] = [v for v in volumes_of(sim, vm_cid) if v["type"] == "DATADISK"]
+    assert ephemeral["name"] == "ephemeral-" + vm["name"] and ephemeral["deviceid"] == 1
+    assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1",
+                                              "id": ephemeral["id"].replace("-", "")[:20]}
+    assert ok(config, "get_disks", vm_cid) == []
     ip = sim.cs().listPublicIpAddresses(id=public["id"])["publicipaddress"][0]
     assert ip["isstaticnat"] and ip["virtualmachineid"] == vm_cid
 
@@ -148,10 +191,32 @@ def test_advanced_zone_several_nics_manual_ip_and_vip(sim, env: dict[str, Any]) 
     ip = sim.cs().listPublicIpAddresses(id=public["id"])["publicipaddress"][0]
     assert ip["virtualmachineid"] == vm2
     ok(config, "delete_vm", vm_cid)
+    assert not [v for v in own(sim.resources(), "volume") if v["id"] == ephemeral["id"]]
     ok(config, "delete_vm", vm2)
     ip = sim.cs().listPublicIpAddresses(id=public["id"])["publicipaddress"][0]
     assert not ip["isstaticnat"]
     assert failed_calls(sim.calls(), before) == []
+
+
+def test_failure_after_a_one_job_deploy_removes_the_vm_and_its_ephemeral_disk(sim, env: dict[str, Any]) -> None:
+    config = env["advanced"]
+    suffix = uuid.uuid4().hex[:6]
+    home, elsewhere = _network(sim, f"home-{suffix}"), _network(sim, f"away-{suffix}")
+    sim.cs().associateIpAddress(networkid=elsewhere["id"], fetch_result=True)  # its source NAT address
+    public = sim.cs().associateIpAddress(networkid=elsewhere["id"], fetch_result=True)["ipaddress"]
+    volumes_before = {v["id"] for v in own(sim.resources(), "volume")}
+    vms_before = {vm["id"] for vm in own(sim.resources(), "virtualmachine")}
+    before = len(sim.calls())
+    # a vip of a network the VM is not on: CloudStack refuses the static NAT after the VM (and its disk) exist
+    err = error(config, "create_vm", "agent", env["stemcell"], {**SMALL, "disk": 1024},
+                {"home": dynamic(name=home["name"]), "public": {"type": "vip", "ip": public["ipaddress"]}}, [], {})
+    assert err["type"] == "Bosh::Clouds::VMCreationFailed" and err["ok_to_retry"] is False, err
+    assert "different network" in err["message"]
+    made = commands(sim, before)
+    assert made.count("deployVirtualMachine") == 1 and "createVolume" not in made
+    assert [c["command"] for c in failed_calls(sim.calls(), before)] == ["enableStaticNat"]
+    assert {v["id"] for v in own(sim.resources(), "volume")} == volumes_before  # no DATA disk left behind
+    assert {vm["id"] for vm in own(sim.resources(), "virtualmachine")} == vms_before
 
 
 @pytest.mark.parametrize("props, networks, fragment", [
@@ -178,7 +243,7 @@ def test_failed_deploy_cleans_up_and_is_vm_creation_failed(sim, env: dict[str, A
     taken_ip = networks["d"]["ip"]
     volumes_before = {v["id"] for v in own(sim.resources(), "volume")}
     vms_before = {vm["id"] for vm in own(sim.resources(), "virtualmachine")}
-    # the address is in use: CloudStack refuses the deploy after create_vm made the ephemeral volume
+    # the address is in use: CloudStack refuses the deploy (which would have made the ephemeral disk)
     err = error(env["basic"], "create_vm", "agent-2", env["stemcell"], {**SMALL, "disk": 1024},
                 {"d": {"type": "manual", "ip": taken_ip, "cloud_properties": {}}}, [], {})
     assert err["type"] == "Bosh::Clouds::VMCreationFailed", err
