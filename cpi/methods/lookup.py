@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from cpi.methods import stemcell_refs
 from cpi.methods.cloud import Cloud, names_of
 from cpi.networks import Zone
 from cpi.protocol import CloudError
@@ -98,11 +99,13 @@ def os_type_id(cloud: Cloud, descriptions: list[str]) -> str:
     raise CloudError(f"none of the OS types {', '.join(map(repr, descriptions))} exists in CloudStack")
 
 
-def template(cloud: Cloud, template_id: str, zone: Zone) -> dict[str, Any]:
-    """The stemcell's template in `zone`, ready for deployment."""
-    found = cloud.client.find_one("listTemplates", templatefilter="executable", id=template_id, zoneid=zone.id)
+def template(cloud: Cloud, stemcell_cid: str, zone: Zone) -> dict[str, Any]:
+    """The template of a stemcell cid (`<template id>:<reference>`, or a bare template id) in `zone`, ready for
+    deployment."""
+    found = cloud.client.find_one("listTemplates", templatefilter="executable", id=stemcell_refs.template_id(stemcell_cid),
+                                  zoneid=zone.id)
     if found is None:
-        raise CloudError(f"stemcell {template_id} not found in zone {zone.name}; upload it again (it may have been deleted)")
+        raise CloudError(f"stemcell {stemcell_cid} not found in zone {zone.name}; upload it again (it may have been deleted)")
     if not found.get("isready"):
-        raise CloudError(f"stemcell {template_id} is not ready in zone {zone.name} ({found.get('status')})", ok_to_retry=True)
+        raise CloudError(f"stemcell {stemcell_cid} is not ready in zone {zone.name} ({found.get('status')})", ok_to_retry=True)
     return found

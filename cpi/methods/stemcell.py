@@ -2,6 +2,8 @@
 
 A stemcell becomes a CloudStack template, tagged with the sha256 of the `image` file: uploading the same stemcell
 again reuses the template (copied to any configured zone still missing it) instead of sending gigabytes twice.
+Every call still answers its own cid, a reference counted on the template (stemcell_refs): the template goes with
+its last reference.
 Three ways to make the template, chosen by `cloudstack.stemcell_upload` (auto by default):
 - url (A): registerTemplate with a URL: the stemcell's `image_url` cloud property, or the CPI serves the inner image
   itself over HTTP while CloudStack downloads it (`stemcell_http_bind`/`stemcell_http_host`);
@@ -18,8 +20,7 @@ import re
 import time
 from typing import Any
 
-from cpi.cloudstack.errors import CloudStackError
-from cpi.methods import lookup
+from cpi.methods import lookup, stemcell_refs
 from cpi.methods.cloud import Cloud
 from cpi.methods.tags import set_tags
 from cpi.networks import Zone
@@ -122,7 +123,7 @@ def choose_mode(cloud: Cloud, props: dict[str, Any]) -> str:
 
 def _existing(cloud: Cloud, digest: str) -> dict[str, Any] | None:
     for template in cloud.client.list("listTemplates", templatefilter="self", tags=[{"key": DIGEST_TAG, "value": digest}]):
-        if template.get("isready"):
+        if template.get("isready") and not stemcell_refs.is_deleting(template.get("tags")):
             return template
     return None
 
@@ -144,33 +145,42 @@ def create_stemcell(cloud: Cloud, image_path: str, cloud_properties: dict[str, A
         raise CloudError(str(exc)) from None
     zones = [cloud.zone(name) for name in cloud.config.template_zones] or [cloud.zone()]
     existing = _existing(cloud, info.archive_sha256)
-    mode = None if existing else choose_mode(cloud, cloud_properties)
-    home = cloud.zone_by_id(existing["zoneid"]) if existing and existing.get("zoneid") else zones[0]
-    if mode == "volume":
-        from cpi.methods.stemcell_volume import own_vm
-
-        vm = own_vm(cloud)
-        if vm is None:
-            raise CloudError("stemcell_upload is volume but the metadata service names no VM of this account "
-                             f"(tried {', '.join(cloud.config.metadata_urls)}); set cloudstack.metadata_url")
-        home = cloud.zone_by_id(vm["zoneid"])
-    stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
-    if existing:
-        log.info("stemcell image %s already is template %s; reusing it", info.archive_sha256[:12], existing["id"])
-        template_id = existing["id"]
-    else:
-        log.info("creating template %s from %s image (%d bytes) by %s", stemcell.name, info.format, info.size, mode)
-        template_id = _make(stemcell, mode or "upload")
+    cid = stemcell_refs.acquire(cloud, existing) if existing else None
     try:
-        _ensure_in_zones(stemcell, template_id, [z for z in zones if z.id != home.id])
+        if cid is not None:
+            log.info("stemcell image %s already is template %s; reusing it as %s", info.archive_sha256[:12],
+                     existing["id"], cid)
+            home = cloud.zone_by_id(existing["zoneid"]) if existing.get("zoneid") else zones[0]
+            stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
+        else:
+            mode, home = _mode_and_zone(cloud, cloud_properties, zones[0])
+            stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
+            log.info("creating template %s from %s image (%d bytes) by %s", stemcell.name, info.format, info.size, mode)
+            token = stemcell_refs.new_token()
+            cid = stemcell_refs.cid_for(_make(stemcell, mode, token), token)
+        _ensure_in_zones(stemcell, stemcell_refs.template_id(cid), [z for z in zones if z.id != home.id])
     except Exception:
-        if not existing:
-            delete_template_quietly(cloud, template_id)
+        if cid is not None:
+            stemcell_refs.release_quietly(cloud, cid)  # deletes the template unless another reference came meanwhile
         raise
-    return template_id
+    return cid
 
 
-def _make(stemcell: Stemcell, mode: str) -> str:
+def _mode_and_zone(cloud: Cloud, cloud_properties: dict[str, Any], first_zone: Zone) -> tuple[str, Zone]:
+    """How to make a new template, and the zone it is made in (the CPI's own for volume copy)."""
+    mode = choose_mode(cloud, cloud_properties)
+    if mode != "volume":
+        return mode, first_zone
+    from cpi.methods.stemcell_volume import own_vm
+
+    vm = own_vm(cloud)
+    if vm is None:
+        raise CloudError("stemcell_upload is volume but the metadata service names no VM of this account "
+                         f"(tried {', '.join(cloud.config.metadata_urls)}); set cloudstack.metadata_url")
+    return mode, cloud.zone_by_id(vm["zoneid"])
+
+
+def _make(stemcell: Stemcell, mode: str, token: str) -> str:
     cloud = stemcell.cloud
     if mode == "volume":
         from cpi.methods.stemcell_volume import create_by_volume_copy as make
@@ -180,7 +190,7 @@ def _make(stemcell: Stemcell, mode: str) -> str:
         from cpi.methods.stemcell_upload import create_by_upload as make
     template_id = make(stemcell)
     try:
-        tags = {DIGEST_TAG: stemcell.info.archive_sha256}
+        tags = {DIGEST_TAG: stemcell.info.archive_sha256, **stemcell_refs.creation_tags(cloud, token)}
         tags.update({f"bosh-stemcell-{k}": stemcell.props[k] for k in ("name", "version") if stemcell.props.get(k)})
         set_tags(cloud, "Template", template_id, tags)
     except Exception:
@@ -197,13 +207,4 @@ def delete_template_quietly(cloud: Cloud, template_id: str) -> None:
 
 
 def delete_stemcell(cloud: Cloud, stemcell_cid: str) -> None:
-    try:
-        entries = cloud.client.list("listTemplates", templatefilter="self", id=stemcell_cid)  # one per zone
-    except CloudStackError as exc:
-        if not exc.is_not_found:
-            raise
-        entries = []
-    if not entries:
-        log.info("stemcell %s is already gone", stemcell_cid)
-        return
-    cloud.run("deleteTemplate", "delete_template", id=stemcell_cid)
+    stemcell_refs.release(cloud, stemcell_cid)

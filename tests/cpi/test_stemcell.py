@@ -10,8 +10,13 @@ from tests.cpi.cpi_runner import error, ok, write_config
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own
 
 
-def _templates(sim, template_id: str) -> list[dict]:
-    return [t for t in own(sim.resources(), "template") if t["id"] == template_id]
+def _template_id(cid: str) -> str:
+    """A stemcell cid is `<template id>:<reference>`."""
+    return cid.split(":", 1)[0]
+
+
+def _templates(sim, cid: str) -> list[dict]:
+    return [t for t in own(sim.resources(), "template") if t["id"] == _template_id(cid)]
 
 
 @pytest.mark.parametrize("mode, seed", [("upload", 11), ("url", 12)])
@@ -29,14 +34,8 @@ def test_template_bytes_equal_the_raw_image_in_every_zone(sim, tmp_path: Path, m
     assert sorted(template["zoneids"]) == sorted(zones.values())
     ostypes = {o["id"]: o["description"] for o in sim.resources()["ostype"]}
     assert ostypes[template["ostypeid"]] == "Ubuntu 22.04 (64-bit)"
-    tags = {t["key"]: t["value"] for t in sim.cs().listTags(resourceid=cid).get("tag", [])}
+    tags = {t["key"]: t["value"] for t in sim.cs().listTags(resourceid=_template_id(cid)).get("tag", [])}
     assert tags["bosh-stemcell-version"] == "1.0"
-
-    # the same image again: reused, nothing uploaded
-    calls_before_reuse = len(sim.calls())
-    assert ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES) == cid
-    commands = {c["command"] for c in sim.calls()[calls_before_reuse:]}
-    assert not commands & {"getUploadParamsForTemplate", "registerTemplate", "createTemplate"}
 
     ok(config, "delete_stemcell", cid)
     assert _templates(sim, cid) == []
@@ -88,7 +87,7 @@ def test_volume_copy_from_the_cpis_own_vm(sim_factory, tmp_path: Path, mode: str
                           stemcell_upload=mode, metadata_url=sim.base_url, stemcell_device_dir=str(devices))
     cid = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
     resources = sim.resources()
-    [made] = [t for t in own(resources, "template") if t["id"] == cid]
+    [made] = [t for t in own(resources, "template") if t["id"] == _template_id(cid)]
     assert made["sha256"] == sha and made["isready"] and len(made["zoneids"]) == 2
     assert own(resources, "snapshot") == []
     assert [v for v in own(resources, "volume") if v["type"] == "DATADISK"] == []  # the work volume is gone
@@ -97,3 +96,89 @@ def test_volume_copy_from_the_cpis_own_vm(sim_factory, tmp_path: Path, mode: str
     assert "createTemplate" in commands and "getUploadParamsForTemplate" not in commands
     assert failed_calls(sim.calls()) == []
     ok(config, "delete_stemcell", cid)
+
+
+SMALL_VM = ({"compute_offering": "Small Instance"},
+            {"default": {"type": "dynamic", "default": ["dns", "gateway"],
+                         "cloud_properties": {"security_groups": ["default"]}}}, [], {})
+REF_PREFIX = "bosh-stemcell-ref-"
+
+
+def _tags(sim, template_id: str) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in sim.cs().listTags(resourceid=template_id, resourcetype="Template",
+                                                            listall=True).get("tag", [])}
+
+
+def _vm_works(config: Path, stemcell_cid: str) -> None:
+    """create_vm with the stemcell cid succeeds (then the VM is deleted again)."""
+    vm_cid, _ = ok(config, "create_vm", "agent-stemcell-ref", stemcell_cid, *SMALL_VM)
+    ok(config, "delete_vm", vm_cid)
+
+
+def test_each_create_stemcell_owns_a_reference_to_one_shared_template(sim, tmp_path: Path) -> None:
+    image, _ = make_image(tmp_path, seed=16)
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", zones=["Sim-Advanced"],
+                          stemcell_upload="upload")
+    before = len(sim.calls())
+    first = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    second = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    assert first != second and _template_id(first) == _template_id(second)
+    template_id = _template_id(first)
+    made = [c["command"] for c in sim.calls()[before:]]
+    assert made.count("getUploadParamsForTemplate") == 1 and "registerTemplate" not in made
+    [template] = _templates(sim, template_id)
+    assert len(template["zoneids"]) == 2
+    references = [k for k in _tags(sim, template_id) if k.startswith(REF_PREFIX)]
+    assert sorted(references) == sorted(REF_PREFIX + cid.split(":", 1)[1] for cid in (first, second))
+    assert all(len(k) <= 255 for k in references)
+
+    ok(config, "delete_stemcell", first)
+    assert len(_templates(sim, template_id)) == 1  # the other reference keeps it, in both zones
+    assert len(_templates(sim, template_id)[0]["zoneids"]) == 2
+    _vm_works(config, second)
+    ok(config, "delete_stemcell", first)  # its reference already gone: fine, and the template stays
+    assert len(_templates(sim, template_id)) == 1
+
+    ok(config, "delete_stemcell", second)
+    assert _templates(sim, template_id) == []  # gone from every zone
+    assert sim.cs().listTemplates(templatefilter="self", id=template_id).get("template", []) == []
+    assert _tags(sim, template_id) == {}
+    ok(config, "delete_stemcell", second)
+    ok(config, "delete_stemcell", first)
+    assert failed_calls(sim.calls(), before) == []
+
+
+def _make_legacy(sim, config: Path, image: Path) -> str:
+    """A template as the CPI made it before references: digest/name/version tags, cid = the bare template id."""
+    cid = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    template_id = _template_id(cid)
+    newer = {k: v for k, v in _tags(sim, template_id).items() if k.startswith(REF_PREFIX) or k == "bosh-stemcell-refs"}
+    sim.cs().deleteTags(resourceids=template_id, resourcetype="Template", fetch_result=True,
+                        tags=[{"key": k, "value": v} for k, v in newer.items()])
+    assert "bosh-stemcell-sha256" in _tags(sim, template_id) and not set(_tags(sim, template_id)) & set(newer)
+    return template_id
+
+
+def test_legacy_bare_template_id_cids_keep_working(sim, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    before = len(sim.calls())
+    image, _ = make_image(tmp_path, seed=17)
+    legacy = _make_legacy(sim, config, image)
+    _vm_works(config, legacy)
+
+    # reused by a newer create_stemcell: the legacy holder counts as a reference, so neither delete strands the other
+    newer = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    assert _template_id(newer) == legacy and newer != legacy
+    ok(config, "delete_stemcell", legacy)
+    assert len(_templates(sim, legacy)) == 1
+    _vm_works(config, newer)
+    ok(config, "delete_stemcell", newer)
+    assert _templates(sim, legacy) == []
+    ok(config, "delete_stemcell", legacy)
+
+    # never reused: deleting the bare id deletes the template, as before
+    alone = _make_legacy(sim, config, make_image(tmp_path, seed=18)[0])
+    ok(config, "delete_stemcell", alone)
+    assert _templates(sim, alone) == []
+    ok(config, "delete_stemcell", alone)
+    assert failed_calls(sim.calls(), before) == []
