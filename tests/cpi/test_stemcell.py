@@ -182,3 +182,30 @@ def test_legacy_bare_template_id_cids_keep_working(sim, tmp_path: Path) -> None:
     assert _templates(sim, alone) == []
     ok(config, "delete_stemcell", alone)
     assert failed_calls(sim.calls(), before) == []
+
+
+def test_races_leave_no_referenced_template_deleted_and_nothing_behind(sim_factory, tmp_path: Path) -> None:
+    """Two create_stemcell of one image at once, and delete_stemcell of the last reference racing a create_stemcell
+    reusing it: every cid handed out names a template that exists; after all deletes nothing is left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sim = sim_factory()
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    image, _ = make_image(tmp_path, size=2 << 20, seed=19)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        def both(*requests: tuple) -> list:
+            return list(pool.map(lambda request: ok(config, *request), requests))
+
+        create = ("create_stemcell", str(image), STEMCELL_PROPERTIES)
+        first, held = both(create, create)
+        assert first != held
+        assert 1 <= len(own(sim.resources(), "template")) <= 2  # an extra template is the accepted cost of a tie
+        ok(config, "delete_stemcell", first)
+        for _ in range(4):
+            _, held = both(("delete_stemcell", held), create)
+            [template] = _templates(sim, held)  # the new cid's template survived the racing delete
+            assert template["isready"]
+        ok(config, "delete_stemcell", held)
+    assert own(sim.resources(), "template") == []
+    # the one refusal a race may cause: tagging a template deleted since it was listed (then a new one is made)
+    assert {c["command"] for c in failed_calls(sim.calls())} <= {"createTags"}
