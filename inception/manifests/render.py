@@ -24,7 +24,7 @@ from inception.manifests.interpolate import VariablesError, interpolate
 from inception.manifests.validate import check
 from inception.manifests.varstore import VarsStore
 
-OPS_DIR = Path(__file__).resolve().parents[2] / "manifests" / "ops"
+OPS_DIR = Path(__file__).parent / "ops"  # a symlink to the repository's manifests/ops (copied into wheels)
 PRECISE_OPS = OPS_DIR / "ubuntu-precise.yml"
 
 BUILDERS: dict[str, Callable[[ProjectConfig], dict[str, Any]]] = {
