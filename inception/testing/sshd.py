@@ -24,6 +24,9 @@ from inception.remote.hostkeys import HostKey, generate_host_key
 from inception.remote.ssh import SshTarget
 
 
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def find_sshd() -> str:
     found = shutil.which("sshd") or ("/usr/sbin/sshd" if os.access("/usr/sbin/sshd", os.X_OK) else None)
     if not found:
@@ -59,17 +62,20 @@ def _write(path: Path, text: str, mode: int) -> None:
 
 class RunningSshd:
     def __init__(self, workdir: Path, *, user: str | None = None, port: int | None = None,
-                 rsa_host_key: bool = False, host_key: HostKey | None = None, authorized_keys: Sequence[str] = ()):
+                 rsa_host_key: bool = False, host_key: HostKey | None = None, authorized_keys: Sequence[str] = (),
+                 path_prepend: Sequence[Path] = ()):
         """`rsa_host_key` adds a second (RSA) host key, like a template whose keys cloud-init kept.
         `host_key` replaces the generated one (e.g. the key `inception up` put in the VM's user-data);
         `authorized_keys` (public key lines) may log in besides the generated client key (e.g. the keypair
-        `inception up` registered)."""
+        `inception up` registered); `path_prepend` directories come first on the sessions' PATH (e.g. a
+        `cloud-init` test double, as the VM has one)."""
         self.workdir = workdir
         self.user = user or getpass.getuser()
         self.port = port or free_port()
         self.home = workdir / "home"
         self.host_key: HostKey = host_key or generate_host_key("inception-test-host")
         self.authorized_keys = list(authorized_keys)
+        self.path_prepend = list(path_prepend)
         self.rsa_host_key: HostKey | None = _rsa_host_key() if rsa_host_key else None
         self.client_key_path = workdir / "client_key"
         self.log_path = workdir / "sshd.log"
@@ -113,11 +119,16 @@ class RunningSshd:
             "MaxStartups 100",
             "MaxSessions 100",
             "LogLevel VERBOSE",
-            f"SetEnv HOME={self.home}",
+            f"SetEnv HOME={self.home}{self._path_setting()}",
             f"Subsystem sftp internal-sftp -d {self.home}",
             "",
         ]), 0o600)
         return config
+
+    def _path_setting(self) -> str:
+        if not self.path_prepend:
+            return ""
+        return " PATH=" + ":".join([*map(str, self.path_prepend), SYSTEM_PATH])
 
     def start(self, timeout: float = 10.0) -> "RunningSshd":
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # sshd's privilege separation directory
