@@ -32,7 +32,7 @@ from inception.remote.hostkeys import HostKey, fingerprint, generate_host_key
 from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
 from inception.testing.fileserver import FileServer
 from inception.testing.sshd import RunningSshd, free_port, public_line
-from tests.inception.conftest import Env, basic_config, bootstrappable
+from tests.inception.conftest import Env, advanced_config, basic_config, bootstrappable
 
 USER = os.environ.get("INCEPTION_TEST_SSH_USER") or getpass.getuser()
 STEMCELL = "bosh-cloudstack-kvm-ubuntu-jammy-go_agent"
@@ -60,17 +60,21 @@ def downloads() -> Iterator[FileServer]:
     server.stop()
 
 
+ZONES = {"basic": (basic_config, "192.0.2.10"), "advanced": (advanced_config, "10.7.0.10")}  # config, director IP
+
+
 def ssh_config(name: str, port: int, downloads: FileServer, directory: Path, *,
-               bosh_sha256: str | None = None) -> dict[str, Any]:
-    """A basic-zone config whose inception VM's SSH is the loopback sshd on `port`: stemcell a local file
-    (uploaded), bosh release a URL with its sha1 (downloaded on the VM), the bosh CLI a URL with its sha256."""
+               bosh_sha256: str | None = None, zone: str = "basic") -> dict[str, Any]:
+    """A config (basic zone unless `zone` says otherwise) whose inception VM's SSH is the loopback sshd on `port`:
+    stemcell a local file (uploaded), bosh release a URL with its sha1 (downloaded on the VM), the bosh CLI a URL
+    with its sha256."""
     stemcell = directory / "stemcell.tgz"
     with tarfile.open(stemcell, "w:gz") as tar:
         data = f"name: {STEMCELL}\nversion: '1.0'\n".encode()
         info = tarfile.TarInfo("stemcell.MF")
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
-    config = bootstrappable(basic_config(name))
+    config = bootstrappable(ZONES[zone][0](name))
     config["stemcell"] = {"file": stemcell.name, "name": STEMCELL, "version": "1.0"}
     config["releases"] = {"bosh": {"version": "280.1.6", "url": downloads.url("bosh-280.1.6.tgz"),
                                    "sha1": hashlib.sha1(BOSH_RELEASE).hexdigest()}}
@@ -80,12 +84,13 @@ def ssh_config(name: str, port: int, downloads: FileServer, directory: Path, *,
     return config
 
 
-def make(sim_factory, make_env, downloads: FileServer, tmp_path: Path, name: str) -> tuple[Env, int]:
+def make(sim_factory, make_env, downloads: FileServer, tmp_path: Path, name: str,
+         zone: str = "basic") -> tuple[Env, int]:
     port = free_port()
     sim = sim_factory()
     directory = tmp_path / "env"
     directory.mkdir()
-    return Env(sim, directory, ssh_config(name, port, downloads, directory)), port
+    return Env(sim, directory, ssh_config(name, port, downloads, directory, zone=zone)), port
 
 
 def vm_keys(env: Env, up: subprocess.Popen | None, timeout: float = 30.0) -> tuple[HostKey, str]:
@@ -119,9 +124,11 @@ def counts(env: Env) -> Counter:
     return Counter({kind: len(items) for kind, items in env.leftovers().items()})
 
 
+@pytest.mark.parametrize("zone", ZONES)
 def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, make_env, downloads: FileServer,
-                                                                    tmp_path: Path) -> None:
-    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshup")
+                                                                    tmp_path: Path, zone: str) -> None:
+    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshup", zone)
+    director = ZONES[zone][1]
     cli_requests = downloads.requests.get("bosh-cli-linux-amd64", 0)
     up = env.popen("up", "--non-interactive", "--yes")
     vm = boot_vm(env, port, tmp_path / "vm", up=up)
@@ -163,7 +170,7 @@ def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, 
         streamed = [line.strip() for line in out[out.index("running bosh create-env"):].splitlines()]
         positions = [streamed.index(line) for line in CREATE_ENV_LINES]
         assert positions == sorted(positions)
-        assert out.index("Succeeded") < out.index("Micro BOSH is up at https://192.0.2.10:25555")
+        assert out.index("Succeeded") < out.index(f"Micro BOSH is up at https://{director}:25555")
         assert 'eval "$(inception print-env)"' in out
 
         # state and credentials brought back, 0600, identical to the VM's
@@ -176,11 +183,22 @@ def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, 
         for secret in (env.sim.secret_key, creds["admin_password"], creds["fake_generated_password"]):
             assert secret not in out and secret not in (env.state_dir / "state.json").read_text()
 
+        built, cloud = counts(env), env.sim.resources()
+        assert built["virtualmachine"] == 1 and built["sshkeypair"] == 1
+        if zone == "advanced":   # an isolated network; the VM behind static NAT with SSH open; egress rules
+            assert built["network"] == 1 and built["securitygroup"] == 0
+            assert sorted(ip["isstaticnat"] for ip in cloud["publicipaddress"]) == [False, True]
+            rules = sorted((r["traffictype"], r["protocol"], r.get("startport")) for r in cloud["firewallrule"])
+            assert rules == [("Egress", "icmp", None), ("Egress", "tcp", None), ("Egress", "udp", None),
+                             ("Ingress", "tcp", 22)]
+        else:
+            assert built["securitygroup"] == 1 and built["network"] == 0 and "firewallrule" not in cloud
+
         status = env.run("status").stdout
-        assert "inception VM: 127.0.0.1" in status and "director: 192.0.2.10" in status
-        assert "bootstrap: done director at 192.0.2.10" in status
+        assert "inception VM: 127.0.0.1" in status and f"director: {director}" in status
+        assert f"bootstrap: done director at {director}" in status
         exports = env.run("print-env").stdout
-        assert "export BOSH_ENVIRONMENT=https://192.0.2.10:25555" in exports
+        assert f"export BOSH_ENVIRONMENT=https://{director}:25555" in exports
         assert f"export BOSH_CLIENT_SECRET={shlex.quote(str(creds['admin_password']))}" in exports
         assert f"ssh+socks5://{USER}@127.0.0.1:{port}?private-key={env.state_dir}/secrets/" in exports
         hi = env.run("ssh", "--", "echo", "hi")
