@@ -5,7 +5,8 @@ Every call appends one JSON line to `<this file>.log.jsonl`: argv, cwd, the BOSH
 the sha256 of every argument naming an existing file. It prints output shaped like the real CLI's, and
 `create-env` writes a state file at `--state` like bosh-cli's (bosh-cpi.md §9) and adds a generated value
 to the `--vars-store`; `delete-env` removes the state file as bosh-cli does. A manifest containing
-`fake-bosh: fail` makes create-env/deploy fail after printing some output.
+`fake-bosh: fail` makes create-env/deploy fail after printing some output. While a file `<this file>.hold`
+exists, create-env waits after writing its state (mid-deploy, where an interrupted run leaves a real one).
 """
 import hashlib
 import json
@@ -91,6 +92,8 @@ def create_env(args):
     with open(state, "w") as handle:
         json.dump(state_doc, handle, indent=2)
     time.sleep(0.05)
+    while os.path.exists(os.path.realpath(sys.argv[0]) + ".hold"):
+        time.sleep(0.05)
     say(f"  Waiting for the agent on VM '{vm}' to be ready... Finished (00:00:00)")
     say(f"  Attaching disk '{state_doc['disks'][0]['cid']}' to VM '{vm}'... Finished (00:00:00)")
     say("  Updating instance 'bosh/0'... Finished (00:00:00)")

@@ -8,6 +8,7 @@ and authorizing that keypair, while `up` waits for SSH like it waits for a booti
 from __future__ import annotations
 
 import getpass
+import fcntl
 import hashlib
 import io
 import json
@@ -16,6 +17,7 @@ import shlex
 import stat
 import subprocess
 import tarfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -267,4 +269,58 @@ def test_up_refuses_another_host_key_and_a_wrong_cli_checksum_then_converges(
         env.run("destroy", "--yes")
         assert env.leftovers() == {}
     finally:
+        vm.stop()
+
+
+def test_up_killed_during_create_env_waits_for_it_then_converges(sim_factory, make_env, downloads: FileServer,
+                                                                 tmp_path: Path) -> None:
+    """kill -9 of `up` while create-env runs on the VM: the remote create-env goes on (closing SSH does not stop
+    it), so a re-run is refused while it holds the workspace lock; once it has ended, a re-run resumes from the
+    state it left on the VM and converges, with no second resource anywhere."""
+    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshkill")
+    hold = tmp_path / "vm" / "home" / "bin" / "bosh.hold"   # the fake create-env waits mid-deploy while it exists
+    hold.parent.mkdir(parents=True)
+    hold.touch()
+    workspace = tmp_path / "vm" / "home" / "inception" / "sshkill"
+    up = env.popen("up", "--non-interactive", "--yes")
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(up.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    vm = boot_vm(env, port, tmp_path / "vm", up=up)
+    try:
+        deadline = time.monotonic() + 120
+        while not (workspace / "state.json").exists():   # create-env is deploying and has written its state
+            assert up.poll() is None and time.monotonic() < deadline, "".join(output)
+            time.sleep(0.05)
+        up.kill()
+        up.wait(timeout=10)
+        reader.join(timeout=10)
+        assert "running bosh create-env" in "".join(output) and "Micro BOSH is up" not in "".join(output)
+        built = counts(env)
+
+        refused = env.run("up", "--non-interactive", "--yes", check=False)
+        flat = " ".join((refused.stdout + refused.stderr).split())
+        assert refused.returncode == 1, flat
+        assert "another bosh command is still running" in flat and "inception ssh -- pgrep -af bosh" in flat
+
+        hold.unlink()   # the interrupted create-env ends (its SSH session is gone: it dies on its next write)
+        with open(workspace / ".bosh.lock", "a") as lock:   # wait until it has let go of the workspace lock
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        left = json.loads((workspace / "state.json").read_text())
+
+        done = env.run("up", "--non-interactive", "--yes")
+        assert "Micro BOSH is up" in done.stdout and "created" not in done.stdout
+        creates = [c for c in recorded_calls(vm.home / "bin" / "bosh") if c["argv"][:1] == ["create-env"]]
+        assert len(creates) == 2   # the interrupted one and the resumed one
+        assert creates[1]["files"]["state.json"] == hashlib.sha256(json.dumps(left, indent=2).encode()).hexdigest()
+        state = json.loads((env.state_dir / "secrets" / STATE_SECRET).read_text())
+        assert state["current_vm_cid"] == left["current_vm_cid"]   # the same director, not a second one
+        assert counts(env) == built
+
+        env.run("destroy", "--yes")
+        assert env.leftovers() == {}
+    finally:
+        if up.poll() is None:
+            up.kill()
+        hold.unlink(missing_ok=True)
         vm.stop()
