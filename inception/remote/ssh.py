@@ -138,17 +138,24 @@ def _describe(exc: BaseException) -> str:
 
 
 def shell_command(command: str | Sequence[str], *, env: Mapping[str, str] | None = None,
-                  cwd: str | None = None) -> str:
-    """The shell line for `command`: a sequence is quoted word by word, a string is used as is."""
+                  cwd: str | None = None) -> tuple[str, bytes]:
+    """The shell line for `command` (a sequence is quoted word by word, a string is used as is) and the bytes
+    to send first on its standard input.
+
+    `env` values travel on stdin, not in the line: the line is the login shell's argv on the VM, which every
+    user there can read in `ps` for as long as the command runs. The shell reads exactly the exports' bytes
+    (`head -c` never reads past its count), so the command still gets the rest of stdin."""
     line = command if isinstance(command, str) else shlex.join(command)
-    prefix = ""
+    exports = ""
     for name, value in (env or {}).items():
         if not _ENV_NAME.match(name):
             raise ValueError(f"invalid environment variable name {name!r}")
-        prefix += f"export {name}={shlex.quote(value)}; "
+        exports += f"export {name}={shlex.quote(value)}\n"
+    preamble = exports.encode()
+    prefix = f'eval "$(head -c {len(preamble)})" && ' if preamble else ""
     if cwd:
         prefix += f"cd {shlex.quote(cwd)} && "
-    return prefix + line
+    return prefix + line, preamble
 
 
 class RemoteHost:
@@ -250,7 +257,7 @@ class RemoteHost:
         `env` values and `secrets` never appear in logs or errors (only the variable names do). With
         `check`, a non-zero exit raises RemoteCommandError (with the last lines of stderr).
         """
-        script = shell_command(command, env=env, cwd=cwd)
+        script, preamble = shell_command(command, env=env, cwd=cwd)
         shown = redact(command if isinstance(command, str) else shlex.join(command), secrets)
         if env:
             shown = f"[env {' '.join(env)}] {shown}"
@@ -260,8 +267,8 @@ class RemoteHost:
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
             channel.exec_command(script)
-            if stdin:
-                channel.sendall(stdin)
+            if preamble or stdin:
+                channel.sendall(preamble + (stdin or b""))
             channel.shutdown_write()
             while True:
                 select.select([channel], [], [], 0.01)

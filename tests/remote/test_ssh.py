@@ -144,6 +144,18 @@ def test_env_and_cwd(remote: RemoteHost, sshd: RunningSshd) -> None:
     assert result.stdout.strip() == f"it's \"quoted\"|{sshd.home}"
 
 
+def test_env_values_stay_out_of_the_command_line_other_users_can_see(remote: RemoteHost) -> None:
+    """The login shell's argv is in /proc/<pid>/cmdline (and `ps`) for every user on the VM; env values must not be
+    there, and still reach the command exactly (newlines, quotes) with the command's own stdin after them."""
+    secret = "pa55-'w0rd' $(id) \"x\""
+    ca_cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    result = remote.run('tr "\\0" " " < /proc/$$/cmdline; echo; printenv BOSH_CLIENT_SECRET; printf %s "$BOSH_CA_CERT"; '
+                        'cat', env={"BOSH_CLIENT_SECRET": secret, "BOSH_CA_CERT": ca_cert}, stdin=b"stdin: kept\n")
+    cmdline, rest = result.stdout.split("\n", 1)
+    assert "head -c" in cmdline and secret not in cmdline and "MIIB" not in cmdline
+    assert rest == f"{secret}\n{ca_cert}stdin: kept\n"
+
+
 def test_failure_raises_with_stderr_and_redacts_secrets(remote: RemoteHost, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="inception.remote")
     secret = "s3cr3t-Pa55"
