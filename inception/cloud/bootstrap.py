@@ -282,21 +282,47 @@ def echo(stream: str, text: str) -> None:
     console.out(f"  {text}", highlight=False)
 
 
-def delete_director(session: Session) -> None:
-    """`bosh delete-env` on the inception VM when create-env has run (its state file was brought back)."""
+DEPLOY_STEPS = ("deploy_cf", "deploy_bosh")   # deleted in this order: Cloud Foundry, then the full BOSH
+
+
+def recorded_deployments(session: Session) -> list[str]:
+    """Deployments `deploy-cf`/`deploy-bosh` started on the director (done, failed or interrupted)."""
+    names = [session.state.step(step).get("deployment") for step in DEPLOY_STEPS]
+    return [name for name in names if name]
+
+
+def delete_director(session: Session, *, keep_deployments: bool = False) -> None:
+    """`bosh delete-env` on the inception VM when create-env has run (its state file was brought back); first the
+    deployments made through the director and its stemcells, which delete-env would leave in CloudStack."""
     state_file = session.state_dir.path / "secrets" / STATE_SECRET
     if not state_file.exists():
         return
-    from inception.remote.bootstrap import DirectorFiles, delete_env, prepare_workspace
+    from inception.remote.bootstrap import DirectorFiles, delete_deployments, delete_env, prepare_workspace
     from inception.remote.bosh_cli import install_bosh_cli
+    from inception.remote.connection import director_access, load_connection
+    from inception.remote.errors import RemoteError
     from inception.remote.ssh import RemoteHost
 
     bundle = prepare_bundle(session, remote=True)
     releases, _stemcell = artifacts(session, bundle)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
+    deployments = [] if keep_deployments else recorded_deployments(session)
     with RemoteHost(ssh_target(session)).connect(wait=60) as host:
         layout = prepare_workspace(host, session.config.name)
         bosh = install_bosh_cli(host, bosh_cli(session))
+        if deployments:
+            try:
+                delete_deployments(host, layout, bosh=bosh, director=director_access(load_connection(
+                    session.state_dir.path)), deployments=deployments, on_output=echo,
+                    on_step=lambda message: line("step", message))
+            except RemoteError as exc:
+                raise RemoteError(f"{exc}\nThe director could not delete what it made; bosh delete-env would leave "
+                                  "those VMs, disks and templates in CloudStack. Fix the director and re-run "
+                                  "`inception destroy`, or pass --keep-deployments to delete the director anyway.") from None
+            for step in DEPLOY_STEPS:
+                session.state.clear_step(step)
+            for deployment in deployments:
+                line("deleted", f"deployment {deployment}")
         delete_env(host, layout, bosh=bosh, files=files, releases=releases,
                    on_output=echo,
                    on_step=lambda message: line("step", message))

@@ -19,8 +19,13 @@ def destroy(
     config: Path = CONFIG_OPTION,
     state_dir: Optional[Path] = STATE_OPTION,
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    keep_deployments: bool = typer.Option(
+        False, "--keep-deployments",
+        help="Do not delete the deployments made with deploy-cf/deploy-bosh (nor the director's stemcells) before "
+             "deleting the director: only when the director cannot, as their VMs and disks then stay in CloudStack."),
 ) -> None:
-    """Delete the director (bosh delete-env) and every CloudStack resource the environment created."""
+    """Delete the deployments made through the director, the director (bosh delete-env), then every CloudStack
+    resource the environment created, newest first."""
     from cpi.cloudstack.errors import CloudStackError
     from inception.cloud.bootstrap import delete_director
     from inception.cloud.layout import build_steps
@@ -37,7 +42,7 @@ def destroy(
             if not sys.stdin.isatty():
                 raise typer.BadParameter("destroy deletes resources; pass --yes when not on a terminal", param_hint="--yes")
             typer.confirm(f"Destroy environment {session.config.name} ({len(records)} resources)?", abort=True)
-        delete_director(session)
+        delete_director(session, keep_deployments=keep_deployments)
         try:
             steps = {s.key: s for s in build_steps(session.ctx)}
         except (ConfigError, CloudStackError, LookupError):

@@ -396,6 +396,37 @@ def deploy(host: RemoteHost, layout: RemoteLayout, *, bosh: str, director: Direc
     return report
 
 
+def director_uuid(host: RemoteHost, *, bosh: str, director: DirectorAccess) -> str:
+    """The director's UUID from `bosh env --json` (BOSH v1 manifests carry it as `director_uuid`)."""
+    result = host.run([bosh, "env", "--json"], env=director.env(), secrets=[director.client_secret])
+    try:
+        uuid = json.loads(result.stdout)["Tables"][0]["Rows"][0]["uuid"]
+    except (ValueError, LookupError, TypeError):
+        raise RemoteError(f"`bosh env --json` on the inception VM gave no director UUID: {result.stdout[:200]!r}") \
+            from None
+    if not isinstance(uuid, str) or not uuid:
+        raise RemoteError(f"`bosh env --json` on the inception VM gave no director UUID: {result.stdout[:200]!r}")
+    return uuid
+
+
+def delete_deployments(host: RemoteHost, layout: RemoteLayout, *, bosh: str, director: DirectorAccess,
+                       deployments: Sequence[str], on_output: OutputCallback | None = None,
+                       on_step: StepCallback = _quiet) -> None:
+    """Before `delete-env`: delete what the director made, which no state of ours records (the deployments' VMs
+    and disks, the templates of the stemcells uploaded to it). `delete-deployment --force` goes on past a VM the
+    CPI cannot reach and succeeds when the deployment is already gone; `clean-up --all` then deletes the
+    director's stemcells (their CloudStack templates) and releases. Nothing to do without deployments."""
+    if not deployments:
+        return
+    env, secrets = director.env(), [director.client_secret]
+    for deployment in deployments:
+        on_step(f"deleting deployment {deployment}")
+        run_bosh(host, layout, [bosh, "-n", "-d", deployment, "delete-deployment", "--force"], env=env,
+                 secrets=secrets, on_output=on_output)
+    on_step("deleting the director's stemcells and releases")
+    run_bosh(host, layout, [bosh, "-n", "clean-up", "--all"], env=env, secrets=secrets, on_output=on_output)
+
+
 # -- the whole bootstrap, for `inception up` -------------------------------------------------------------
 
 def bootstrap_director(target: SshTarget, env_name: str, *, bosh_cli: BoshCliSource, files: DirectorFiles,

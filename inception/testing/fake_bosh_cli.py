@@ -5,8 +5,10 @@ Every call appends one JSON line to `<this file>.log.jsonl`: argv, cwd, the BOSH
 the sha256 of every argument naming an existing file. It prints output shaped like the real CLI's, and
 `create-env` writes a state file at `--state` like bosh-cli's (bosh-cpi.md §9) and adds a generated value
 to the `--vars-store`; `delete-env` removes the state file as bosh-cli does. A manifest containing
-`fake-bosh: fail` makes create-env/deploy fail after printing some output. While a file `<this file>.hold`
-exists, create-env waits after writing its state (mid-deploy, where an interrupted run leaves a real one).
+`fake-bosh: fail` makes create-env/deploy fail after printing some output; a file `<this file>.fail-<command>`
+makes that command fail (e.g. `.fail-delete-deployment`). While a file `<this file>.hold` exists, create-env
+waits after writing its state (mid-deploy, where an interrupted run leaves a real one). `env --json` answers with
+a fixed director UUID; `delete-deployment` and `clean-up` print what the real CLI prints.
 """
 import hashlib
 import json
@@ -14,6 +16,8 @@ import os
 import sys
 import time
 import uuid
+
+DIRECTOR_UUID = "5d1a5b9e-7c3f-4a57-9a8e-2f0c6b4d8e11"
 
 
 def say(line):
@@ -133,6 +137,9 @@ def main():
     while words and words[0] in ("-e", "-d", "--environment", "--deployment"):
         words = words[2:]
     command = words[0] if words else ""
+    if os.path.exists(os.path.realpath(sys.argv[0]) + ".fail-" + command):
+        sys.stderr.write("Director responded with non-successful status code '401' response 'Unauthorized'\n")
+        sys.exit(1)
     if command == "create-env":
         create_env(words)
     elif command == "delete-env":
@@ -145,6 +152,22 @@ def main():
         say("")
         say("Succeeded")
     elif command in ("update-cloud-config", "update-runtime-config"):
+        say("Succeeded")
+    elif command == "env" and "--json" in words:
+        rows = [{"name": "bosh", "uuid": DIRECTOR_UUID, "version": "280.1.6 (00000000)", "cpi": "cloudstack_cpi",
+                 "user": os.environ.get("BOSH_CLIENT", "")}]
+        say(json.dumps({"Tables": [{"Content": "", "Header": {}, "Rows": rows, "Notes": None}], "Blocks": None,
+                        "Lines": ["Using environment '%s' as client '%s'" % (os.environ.get("BOSH_ENVIRONMENT"),
+                                                                           os.environ.get("BOSH_CLIENT")), "Succeeded"]}))
+    elif command == "delete-deployment":
+        say("Using deployment '%s'" % option(args, "-d"))
+        say("Task 43 | 12:00:00 | Deleting instances: router/0 (00:00:01)")
+        say("")
+        say("Succeeded")
+    elif command == "clean-up":
+        say("Task 44 | 12:00:00 | Deleting releases: cf/175 (00:00:00)")
+        say("Task 44 | 12:00:00 | Deleting stemcells: bosh-cloudstack-kvm-ubuntu-jammy-go_agent/1.0 (00:00:01)")
+        say("")
         say("Succeeded")
     elif command == "deploy":
         if fails(words[1]):

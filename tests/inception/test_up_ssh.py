@@ -324,3 +324,79 @@ def test_up_killed_during_create_env_waits_for_it_then_converges(sim_factory, ma
             up.kill()
         hold.unlink(missing_ok=True)
         vm.stop()
+
+
+def test_deploy_bosh_and_cf_then_destroy_deletes_the_deployments_before_the_director(
+        sim_factory, make_env, downloads: FileServer, tmp_path: Path) -> None:
+    """deploy-bosh and deploy-cf run the bosh CLI on the VM against the director `up` made (its UUID asked from
+    it); destroy deletes those deployments and the director's stemcells before delete-env, which would otherwise
+    leave their VMs, disks and templates in CloudStack."""
+    env, port = make(sim_factory, make_env, downloads, tmp_path, "sshcf")
+    cf_release = b"cf-release 175, as bosh.io would serve it"
+    downloads.add("cf-175.tgz", cf_release)
+    config = env.config
+    config["releases"]["cf"] = {"version": "175", "url": downloads.url("cf-175.tgz"),
+                                "sha1": hashlib.sha1(cf_release).hexdigest()}
+    config.update(cf={"system_domain": "sshcf.example.com"}, full_bosh={"ip": "192.0.2.11"})
+    env.write(config)
+    up = env.popen("up", "--non-interactive", "--yes")
+    vm = boot_vm(env, port, tmp_path / "vm", up=up)
+    try:
+        code, out = finish(up)
+        assert code == 0, out
+        bosh = vm.home / "bin" / "bosh"
+        workspace = vm.home / "inception" / "sshcf"
+        secrets = env.state_dir / "secrets"
+        creds = yaml.safe_load((secrets / VARS_SECRET).read_text())
+
+        full = env.run("deploy-bosh").stdout
+        cf = env.run("deploy-cf").stdout
+        assert "full BOSH deployed (sshcf-full-bosh)" in " ".join(full.split())
+        assert "Cloud Foundry deployed (cf)" in " ".join(cf.split()), cf
+        assert "Updating instance router" in cf   # the bosh CLI's output, streamed
+        for kind in ("bosh", "cf"):
+            manifest = yaml.safe_load((secrets / f"{kind}.yml").read_text())
+            assert manifest["director_uuid"] == "5d1a5b9e-7c3f-4a57-9a8e-2f0c6b4d8e11"   # the fake director's
+            assert mode(secrets / f"{kind}-creds.yml") == 0o600
+        deploys = [c for c in recorded_calls(bosh) if c["argv"][0] != "--version"][1:]   # after create-env
+        director_env = {"BOSH_ENVIRONMENT": "https://192.0.2.10:25555", "BOSH_CLIENT": "admin",
+                        "BOSH_CLIENT_SECRET": str(creds["admin_password"]), "BOSH_CA_CERT": creds["director_ssl"]["ca"]}
+        assert all(call["env"] == director_env for call in deploys)
+        argv = [call["argv"] for call in deploys]
+        cf_release_call = ["-n", "upload-release", "releases/cf-175.tgz"]
+        assert argv[0] == ["env", "--json"] and argv.count(["env", "--json"]) == 2
+        assert ["-n", "-d", "sshcf-full-bosh", "deploy", "deployments/sshcf-full-bosh/manifest.yml", "--vars-store",
+                "deployments/sshcf-full-bosh/creds.yml"] in argv
+        assert cf_release_call in argv and argv[-1] == ["-n", "-d", "cf", "deploy", "deployments/cf/manifest.yml",
+                                                         "--vars-store", "deployments/cf/creds.yml"]
+        assert (workspace / "releases" / "cf-175.tgz").read_bytes() == cf_release
+        status = env.run("status").stdout
+        assert "deploy_cf: done deployment cf" in status and "deploy_bosh: done deployment sshcf-full-bosh" in status
+
+        # a director that cannot delete its deployments stops the destroy before anything is deleted
+        built = counts(env)
+        failing = vm.home / "bin" / "bosh.fail-delete-deployment"
+        failing.touch()
+        refused = env.run("destroy", "--yes", check=False)
+        flat = " ".join((refused.stdout + refused.stderr).split())
+        assert refused.returncode == 1 and "Unauthorized" in flat and "--keep-deployments" in flat, flat
+        assert counts(env) == built and (secrets / STATE_SECRET).exists()
+        assert "deploy_cf: done deployment cf" in env.run("status").stdout
+        failing.unlink()
+
+        gone = env.run("destroy", "--yes").stdout
+        teardown = [c for c in recorded_calls(bosh)][len(deploys) + 3:]   # after --version, create-env, deploys,
+        assert [c["argv"] for c in teardown] == [                         # the refused delete-deployment
+            ["-n", "-d", "cf", "delete-deployment", "--force"],
+            ["-n", "-d", "sshcf-full-bosh", "delete-deployment", "--force"],
+            ["-n", "clean-up", "--all"],
+            ["delete-env", "manifest.yml", "--state", "state.json", "--vars-store", "creds.yml"]]
+        assert all(call["env"] == director_env for call in teardown[:3])
+        flat = " ".join(gone.split())
+        assert flat.index("deleted deployment cf") < flat.index("deleted Micro BOSH director")
+        assert str(creds["admin_password"]) not in gone
+        assert env.leftovers() == {}
+    finally:
+        if up.poll() is None:
+            up.kill()
+        vm.stop()
