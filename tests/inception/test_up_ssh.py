@@ -7,6 +7,7 @@ user-data) and the keypair; once both are in the state dir's secrets, the sshd s
 and authorizing that keypair, while `up` waits for SSH like it waits for a booting VM."""
 from __future__ import annotations
 
+import contextlib
 import getpass
 import fcntl
 import hashlib
@@ -122,6 +123,21 @@ def finish(up: subprocess.Popen, timeout: float = 180) -> tuple[int, str]:
     return up.returncode, out
 
 
+@contextlib.contextmanager
+def booted(env: Env, port: int, workdir: Path) -> Iterator[tuple[RunningSshd, str]]:
+    """`up` run to its end, successfully, with the sshd standing in for its VM; the sshd stays up inside."""
+    up = env.popen("up", "--non-interactive", "--yes")
+    vm = boot_vm(env, port, workdir, up=up)
+    try:
+        code, out = finish(up)
+        assert code == 0, out
+        yield vm, out
+    finally:
+        if up.poll() is None:
+            up.kill()
+        vm.stop()
+
+
 def counts(env: Env) -> Counter:
     return Counter({kind: len(items) for kind, items in env.leftovers().items()})
 
@@ -132,11 +148,7 @@ def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, 
     env, port = make(sim_factory, make_env, downloads, tmp_path, "sshup", zone)
     director = ZONES[zone][1]
     cli_requests = downloads.requests.get("bosh-cli-linux-amd64", 0)
-    up = env.popen("up", "--non-interactive", "--yes")
-    vm = boot_vm(env, port, tmp_path / "vm", up=up)
-    try:
-        code, out = finish(up)
-        assert code == 0, out
+    with booted(env, port, tmp_path / "vm") as (vm, out):
         workspace = vm.home / "inception" / "sshup"
         secrets = env.state_dir / "secrets"
         bosh = vm.home / "bin" / "bosh"
@@ -214,10 +226,6 @@ def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, 
         assert "Deleting VM" in gone and gone.index("deleted  Micro BOSH director") < gone.index("VM sshup-inception")
         assert not (secrets / STATE_SECRET).exists() and not (workspace / "state.json").exists()
         assert env.leftovers() == {}
-    finally:
-        if up.poll() is None:
-            up.kill()
-        vm.stop()
 
 
 def test_up_refuses_another_host_key_and_a_wrong_cli_checksum_then_converges(
@@ -339,11 +347,7 @@ def test_deploy_bosh_and_cf_then_destroy_deletes_the_deployments_before_the_dire
                                 "sha1": hashlib.sha1(cf_release).hexdigest()}
     config.update(cf={"system_domain": "sshcf.example.com"}, full_bosh={"ip": "192.0.2.11"})
     env.write(config)
-    up = env.popen("up", "--non-interactive", "--yes")
-    vm = boot_vm(env, port, tmp_path / "vm", up=up)
-    try:
-        code, out = finish(up)
-        assert code == 0, out
+    with booted(env, port, tmp_path / "vm") as (vm, out):
         bosh = vm.home / "bin" / "bosh"
         workspace = vm.home / "inception" / "sshcf"
         secrets = env.state_dir / "secrets"
@@ -396,7 +400,3 @@ def test_deploy_bosh_and_cf_then_destroy_deletes_the_deployments_before_the_dire
         assert flat.index("deleted deployment cf") < flat.index("deleted Micro BOSH director")
         assert str(creds["admin_password"]) not in gone
         assert env.leftovers() == {}
-    finally:
-        if up.poll() is None:
-            up.kill()
-        vm.stop()
