@@ -4,6 +4,7 @@ Works from any state `up` can leave behind, including an interrupted one: resour
 are looked up the way `up` would find them."""
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Optional
@@ -27,7 +28,7 @@ def destroy(
     """Delete the deployments made through the director, the director (bosh delete-env), then every CloudStack
     resource the environment created, newest first."""
     from cpi.cloudstack.errors import CloudStackError
-    from inception.cloud.bootstrap import delete_director
+    from inception.cloud.bootstrap import BUNDLE, delete_director
     from inception.cloud.layout import build_steps
     from inception.cloud.session import open_session
     from inception.cloud.teardown import destroy_recorded
@@ -50,7 +51,11 @@ def destroy(
         destroy_recorded(session.ctx, steps, lambda label, action, detail: line(action, label, detail))
         for step in list(session.state.get_value("steps", {})):
             session.state.clear_step(step)
-        session.state.clear_outputs(keep=("inception_host_key", "inception_host_key_fingerprint"))
+        session.state.clear_outputs()
+        shutil.rmtree(session.state_dir.path / BUNDLE, ignore_errors=True)
+        forgotten = session.state_dir.forget_secrets()
+        if forgotten:
+            line("deleted", "local secrets of the environment", ", ".join(forgotten))
         console.print(f"[green]✓[/] environment {session.config.name} destroyed")
 
 

@@ -101,6 +101,15 @@ class StateDir:
         write_atomic(target, data, 0o600)
         return target
 
+    def forget_secrets(self) -> list[str]:
+        """Delete every secret file (names returned): after `destroy` the keys, credentials and manifests in them
+        belong to resources that no longer exist."""
+        directory = self.path / SECRETS_DIR
+        names = sorted(p.name for p in directory.iterdir() if p.is_file()) if directory.is_dir() else []
+        for name in names:
+            (directory / name).unlink()
+        return names
+
     def read_secret(self, name: str) -> str | None:
         target = self.path / SECRETS_DIR / name
         return target.read_text(encoding="utf-8") if target.exists() else None

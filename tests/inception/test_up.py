@@ -36,7 +36,7 @@ def test_basic_zone_up_status_destroy(cloud, make_env) -> None:
     assert ("tcp", 1, "bz1-bosh") in rules and ("udp", 1, "bz1-bosh") in rules
     vm = next(v for v in cloud.resources()["virtualmachine"] if v["name"] == "bz1-inception")
     assert vm["state"] == "Running" and {g["name"] for g in vm["securitygroup"]} == {"bz1-bosh"}
-    assert vm["keypair"] == "bz1-bosh" if "keypair" in vm else True
+    assert vm["keypairs"] == "bz1-bosh"
     assert set(env.tagged()) == {"SecurityGroup", "UserVm"}
 
     before = _resource_counts(env)
@@ -47,9 +47,14 @@ def test_basic_zone_up_status_destroy(cloud, make_env) -> None:
     status = env.run("status")
     assert "Running" in status.stdout and "bz1-inception" in status.stdout
 
-    env.run("destroy", "--yes")
+    assert {p.name for p in (env.state_dir / "secrets").iterdir()} == {"inception-vm-host-key", "keypair-bz1-bosh.pem"}
+    gone = env.run("destroy", "--yes")
     assert env.leftovers() == {}
-    assert json.loads((env.state_dir / "state.json").read_text())["resources"] == []
+    saved = json.loads((env.state_dir / "state.json").read_text())
+    assert saved["resources"] == [] and saved["outputs"] == {}
+    # the private keys of the deleted keypair and VM are dead: not left lying around
+    assert list((env.state_dir / "secrets").iterdir()) == []
+    assert "inception-vm-host-key, keypair-bz1-bosh.pem" in " ".join(gone.stdout.split())
 
 
 def test_advanced_zone_up_and_destroy(cloud, make_env) -> None:
