@@ -1,13 +1,25 @@
-"""Fixtures every test package shares: a running simulator (real HTTP, real process)."""
+"""Fixtures every test package shares: a running simulator (real HTTP, real process). And a rule for CI: with
+INCEPTION_TESTS_NO_SKIP=1 (scripts/test.sh sets it) a skipped test fails, so a missing dependency cannot hide."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.process import RunningSimulator
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("INCEPTION_TESTS_NO_SKIP") == "1":
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped where nothing may be ({reason}): install what it needs (scripts/test.sh)"
 
 
 @pytest.fixture(scope="session")
