@@ -1,6 +1,6 @@
 """The wizard's questions, in order. Each one is skipped when the config already answers it (unless
---reconfigure), and the config is saved (atomically, mode 0600) after every answer, so an interrupted
-wizard resumes where it stopped."""
+--reconfigure, where the current answer is the default: Enter keeps it), and the config is saved (atomically,
+mode 0600) after every answer, so an interrupted wizard resumes where it stopped."""
 from __future__ import annotations
 
 import ipaddress
@@ -73,6 +73,11 @@ class Wizard:
     def needs(self, *keys: str) -> bool:
         return self.reconfigure or any(_get(self.data, k) is None for k in keys)
 
+    def current(self, dotted: str, fallback: Any = None) -> Any:
+        """The config's answer to a question (the default when --reconfigure asks it again), else `fallback`."""
+        value = _get(self.data, dotted)
+        return fallback if value is None else value
+
     # -- the API ------------------------------------------------------------------------------------
 
     @property
@@ -136,7 +141,8 @@ class Wizard:
             return
         zones = self.client.list("listZones")
         zone = choose("Zones", zones, [("name", lambda z: z["name"]), ("network type", lambda z: z["networktype"]),
-                                       ("security groups", lambda z: z.get("securitygroupsenabled"))])
+                                       ("security groups", lambda z: z.get("securitygroupsenabled"))],
+                      _index(zones, self.current("cloudstack.zone"), 0))
         self._zone = zone
         self.data.setdefault("cloudstack", {})["zone"] = zone["name"]
         self.answer("cloudstack.zone_type", zone["networktype"].lower())
@@ -144,33 +150,38 @@ class Wizard:
     def ask_networking(self) -> None:
         if not self.needs("networks"):
             return
+        before = (self.current("networks") or [{}])[0]
         if self.zone["networktype"].lower() == "basic" or self.zone.get("securitygroupsenabled"):
             group = ask("Security group to create for the BOSH VMs (ingress 22, 6868, 25555, 4222, 25250, 25777 "
-                        "and all traffic within the group)", f"{self.name}-bosh")
+                        "and all traffic within the group)", (before.get("security_groups") or [f"{self.name}-bosh"])[0])
             network: dict[str, Any] = {"name": "default", "security_groups": [group]}
         else:
-            network = self._isolated_network()
-        cidrs = ask("CIDRs allowed to reach the inception VM and the director (comma separated)", "0.0.0.0/0")
+            network = self._isolated_network(before)
+        cidrs = ask("CIDRs allowed to reach the inception VM and the director (comma separated)",
+                    ", ".join(self.current("inception.allowed_cidrs", ["0.0.0.0/0"])))
         self.answer("inception.allowed_cidrs", [c.strip() for c in cidrs.split(",") if c.strip()])
         self.answer("networks", [network])
 
-    def _isolated_network(self) -> dict[str, Any]:
+    def _isolated_network(self, before: dict[str, Any]) -> dict[str, Any]:
         existing = [n for n in self.client.list("listNetworks", zoneid=self.zone["id"]) if n.get("type") == "Isolated"]
         new = {"name": f"(create a new isolated network {self.name}-net)", "cidr": "", "state": ""}
-        chosen = choose("Isolated networks", [new, *existing], [("name", lambda n: n["name"]),
-                                                                 ("cidr", lambda n: n.get("cidr")),
-                                                                 ("state", lambda n: n.get("state"))])
+        options = [new, *existing]
+        chosen = choose("Isolated networks", options, [("name", lambda n: n["name"]),
+                                                       ("cidr", lambda n: n.get("cidr")),
+                                                       ("state", lambda n: n.get("state"))],
+                        _index(options, before.get("cloudstack_network"), 0))
         if chosen is new:
-            name = ask("Network name", f"{self.name}-net")
-            cidr = ask("Its CIDR", "10.0.0.0/24", check=_cidr_problem)
+            name = ask("Network name", before.get("cloudstack_network") or f"{self.name}-net")
+            cidr = ask("Its CIDR", before.get("cidr") or "10.0.0.0/24", check=_cidr_problem)
         else:
             name, cidr = chosen["name"], chosen["cidr"]
         net = ipaddress.IPv4Network(cidr)
         gateway = str(net.network_address + 1)
         access = pick("Reach the inception VM's SSH through its public IP by", ["static-nat", "port-forwarding"],
-                      "static-nat")
+                      self.current("inception.public_access", "static-nat"))
         self.answer("inception.public_access", access)
-        egress = ask("Egress allowed to (comma separated CIDRs; 'none' for no egress rules)", "0.0.0.0/0")
+        egress = ask("Egress allowed to (comma separated CIDRs; 'none' for no egress rules)",
+                     ", ".join(self.current("inception.egress_cidrs", ["0.0.0.0/0"])) or "none")
         self.answer("inception.egress_cidrs", [] if egress == "none" else [c.strip() for c in egress.split(",")])
         first, last = net.network_address + 10, net.network_address + min(net.num_addresses - 2, 100)
         return {"name": "default", "cloudstack_network": name, "cidr": cidr, "gateway": gateway,
@@ -179,9 +190,9 @@ class Wizard:
     def ask_inception_vm(self) -> None:
         if self.needs("inception.offering"):
             offerings = [o for o in self.client.list("listServiceOfferings") if not o.get("iscustomized")]
-            best = default_offering(offerings)
+            best = offerings.index(default_offering(offerings))
             chosen = choose("Compute offerings for the inception VM", offerings, _offering_columns(),
-                            offerings.index(best))
+                            _index(offerings, self.current("inception.offering"), best))
             self.answer("inception.offering", chosen["name"])
         if self.needs("inception.template"):
             templates = [t for t in self.client.list("listTemplates", templatefilter="executable",
@@ -189,28 +200,34 @@ class Wizard:
             if not templates:
                 self.answer("inception.template", ask("No Ubuntu template in this zone; template name to use"))
                 return
-            best = default_template(templates) or templates[0]
+            best = templates.index(default_template(templates) or templates[0])
             chosen = choose("Ubuntu templates for the inception VM", templates,
                             [("name", lambda t: t["name"]), ("OS", lambda t: t.get("ostypename")),
-                             ("ready", lambda t: t.get("isready"))], templates.index(best))
+                             ("ready", lambda t: t.get("isready"))],
+                            _index(templates, self.current("inception.template"), best))
             self.answer("inception.template", chosen["name"])
 
     def ask_keypair(self) -> None:
         if not self.needs("inception.keypair"):
             return
-        how = pick("SSH keypair: create one here, or import your public key", ["create", "import"], "create")
+        imported = self.current("inception.public_key_file")
+        how = pick("SSH keypair: create one here, or import your public key", ["create", "import"],
+                   "import" if imported else "create")
         if how == "import":
-            path = ask("Public key file", str(Path("~/.ssh/id_ed25519.pub").expanduser()),
+            path = ask("Public key file", imported or str(Path("~/.ssh/id_ed25519.pub").expanduser()),
                        check=lambda p: None if Path(p).expanduser().is_file() else f"{p} does not exist")
             self.answer("inception.public_key_file", str(Path(path).expanduser()))
-        self.answer("inception.keypair", ask("Keypair name", f"{self.name}-bosh"))
+        elif imported:
+            self.data["inception"].pop("public_key_file")
+        self.answer("inception.keypair", ask("Keypair name", self.current("inception.keypair", f"{self.name}-bosh")))
 
     def ask_director(self) -> None:
         offerings = [o for o in self.client.list("listServiceOfferings") if not o.get("iscustomized")]
         if self.needs("offerings.director.compute"):
             big = [o for o in offerings if offering_size(o)[1] >= 4096] or offerings
             chosen = choose("Compute offerings for the director", offerings, _offering_columns(),
-                            offerings.index(min(big, key=offering_size)))
+                            _index(offerings, self.current("offerings.director.compute"),
+                                   offerings.index(min(big, key=offering_size))))
             self.answer("offerings.director.compute", chosen["name"])
             ordered = sorted(offerings, key=offering_size)
             small, large = ordered[0]["name"], ordered[-1]["name"]
@@ -219,38 +236,48 @@ class Wizard:
                                                "large": {"compute": large}, "runner": {"compute": large},
                                                "router": {"compute": small}})
         if self.needs("offerings.director.disk_size"):
-            size = ask("Director persistent disk size in MiB", "40960",
+            size = ask("Director persistent disk size in MiB", str(self.current("offerings.director.disk_size", 40960)),
                        check=lambda v: None if v.isdigit() and int(v) >= 1024 else "a number of MiB, at least 1024")
             self.answer("offerings.director.disk_size", int(size))
         net = (self.data.get("networks") or [{}])[0]
         if net.get("cidr") and self.needs("director.ip"):
             subnet = ipaddress.IPv4Network(net["cidr"])
-            self.answer("director.ip", ask("Director IP", str(subnet.network_address + 10),
+            self.answer("director.ip", ask("Director IP", self.current("director.ip", str(subnet.network_address + 10)),
                                            check=lambda v: _ip_problem(v, subnet)))
 
     def ask_stemcell(self) -> None:
         if self.needs("stemcell"):
-            source = ask("Stemcell: a URL (https://...) or a local .tgz file")
+            source = ask("Stemcell: a URL (https://...) or a local .tgz file",
+                         self.current("stemcell.url") or self.current("stemcell.file"))
             if source.startswith(("http://", "https://", "file://")):
-                self.answer("stemcell", {"url": source, "sha1": ask("Its SHA-1 (or sha256:<hex>)")})
+                sha1 = self.current("stemcell.sha1") if source == self.current("stemcell.url") else None
+                self.answer("stemcell", {"url": source, "sha1": ask("Its SHA-1 (or sha256:<hex>)", sha1)})
             else:
                 self.answer("stemcell", {"file": source})
         if self.needs("inception.upload_mode"):
             self.answer("inception.upload_mode", pick("How the CPI turns the stemcell into a template (volume: "
                                                       "copy from the inception VM, the original way)",
-                                                      ["volume", "url", "upload", "auto"], "volume"))
+                                                      ["volume", "url", "upload", "auto"],
+                                                      self.current("inception.upload_mode", "volume")))
 
     def ask_cf(self) -> None:
         if self.needs("cf.system_domain"):
-            self.answer("cf.system_domain", ask("Cloud Foundry system domain", f"{self.name}.example.com"))
+            self.answer("cf.system_domain", ask("Cloud Foundry system domain",
+                                                self.current("cf.system_domain", f"{self.name}.example.com")))
         if self.needs("releases.cf.version"):
-            self.answer("releases.cf.version", int(pick("cf-release version", CF_VERSIONS, "175")))
+            self.answer("releases.cf.version", int(pick("cf-release version", CF_VERSIONS,
+                                                        str(self.current("releases.cf.version", 175)))))
 
     def run(self) -> None:
         for question in (self.ask_name, self.ask_credentials, self.ask_zone, self.ask_networking,
                          self.ask_inception_vm, self.ask_keypair, self.ask_director, self.ask_stemcell, self.ask_cf):
             question()
         console.print(f"[green]✓[/] {self.path} is complete. Next: `inception plan`, then `inception up`.")
+
+
+def _index(items: list[dict[str, Any]], name: str | None, fallback: int) -> int:
+    """Where the item called `name` is in a menu (the current answer), else `fallback`."""
+    return next((i for i, item in enumerate(items) if name is not None and item.get("name") == name), fallback)
 
 
 def _offering_columns() -> list[tuple[str, Callable[[dict], Any]]]:

@@ -65,6 +65,20 @@ def test_wizard_advanced_zone_writes_a_valid_config(cloud, tmp_path: Path) -> No
     assert "secret_key" not in config.cloudstack      # it came from CLOUDSTACK_SECRET: never copied into the file
     assert (tmp_path / "inception.yml").stat().st_mode & 0o777 == 0o600
 
+    # --reconfigure asks everything again with the current answers as defaults: Enter keeps each one
+    before = yaml.safe_load((tmp_path / "inception.yml").read_text())
+    child = _spawn(cloud, tmp_path, "--reconfigure")
+    _answer(child, [("Environment name", ""), ("Number", ""), ("Number", ""), ("Network name", ""),
+                    ("Its CIDR", ""), ("Reach the inception", ""), ("Egress allowed", ""), ("CIDRs allowed", ""),
+                    ("Number", ""), ("Number", ""), ("SSH keypair", ""), ("Keypair name", ""), ("Number", ""),
+                    ("disk size", ""), ("Director IP", ""), ("Stemcell", ""), ("SHA-1", ""), ("template", ""),
+                    ("system domain", ""), (r"cf-release version.*\(172\)", "168")])
+    child.expect("is complete")
+    child.expect(pexpect.EOF)
+    after = yaml.safe_load((tmp_path / "inception.yml").read_text())
+    assert after["releases"]["cf"].pop("version") == 168 and before["releases"]["cf"].pop("version") == 172
+    assert after == before
+
 
 def test_interrupted_wizard_resumes_with_unanswered_questions_only(cloud, tmp_path: Path) -> None:
     child = _spawn(cloud, tmp_path)
