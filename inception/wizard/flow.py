@@ -4,6 +4,7 @@ mode 0600) after every answer, so an interrupted wizard resumes where it stopped
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,8 +102,11 @@ class Wizard:
                 console.print(f"[red]{exc}[/]")
                 console.print("Enter the API settings (the secret key is stored in the config file, mode 0600; "
                               "leave it out and set CLOUDSTACK_SECRET instead if you prefer).")
-                flags = Flags(ask("API endpoint", section.get("endpoint") or "https://cloud.example.com/client/api"),
-                              ask("API key", section.get("api_key")), ask("Secret key", secret=True))
+                # the settings just tried are the defaults: usually only one of them is wrong
+                tried_endpoint = flags.endpoint or section.get("endpoint") or os.environ.get("CLOUDSTACK_ENDPOINT")
+                tried_key = flags.api_key or section.get("api_key") or os.environ.get("CLOUDSTACK_KEY")
+                flags = Flags(ask("API endpoint", tried_endpoint or "https://cloud.example.com/client/api"),
+                              ask("API key", tried_key), ask("Secret key", secret=True))
                 for key, value in (("endpoint", flags.endpoint), ("api_key", flags.api_key),
                                    ("secret_key", flags.secret_key)):
                     self.answer(f"cloudstack.{key}", value)

@@ -2,6 +2,7 @@
 re-run asking only what is still unanswered."""
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -103,3 +104,27 @@ def test_interrupted_wizard_resumes_with_unanswered_questions_only(cloud, tmp_pa
     config = load_config(tmp_path / "inception.yml")
     assert config.name == "wiz2" and config["stemcell"] == {"file": "bosh-stemcell.tgz",
                                                             "name": "bosh-cloudstack-kvm-ubuntu", "version": "latest"}
+
+
+def test_wrong_credentials_are_reported_and_asked_again_with_the_tried_ones_as_defaults(cloud, tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb", "NO_COLOR": "1", **cloud.env(),
+           "CLOUDSTACK_SECRET": "not-the-secret"}
+    child = pexpect.spawn(INCEPTION[0], ["init"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30,
+                          dimensions=(60, 200))
+    transcript = io.StringIO()
+    child.logfile_read = transcript
+    _answer(child, [("Environment name", "creds")])
+    child.expect("unable to verify user credentials and/or request signature")
+    _answer(child, [(r"API endpoint \(http://127\.0\.0\.1:\d+/client/api\)", ""),   # the endpoint tried
+                    ("API key", ""),
+                    ("Secret key", cloud.secret_key)])
+    child.expect("answers with these")
+    child.expect(r"Number \(1\)")   # the zones menu: credentials accepted
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    saved = yaml.safe_load((tmp_path / "inception.yml").read_text())
+    assert saved["cloudstack"]["secret_key"] == cloud.secret_key and saved["cloudstack"]["api_key"] == cloud.api_key
+    assert (tmp_path / "inception.yml").stat().st_mode & 0o777 == 0o600
+    assert cloud.secret_key not in transcript.getvalue()   # typed without echo, never printed
+    assert "Traceback" not in transcript.getvalue()
+    assert f"APIkey({cloud.api_key}):" in "".join(transcript.getvalue().split())   # the key tried, as the default
