@@ -128,10 +128,12 @@ def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
 def test_no_secret_in_state_or_output(cloud, make_env) -> None:
     env = make_env(cloud, basic_config("bz2"))
     outputs = [env.run("up", "--cloud-only", "--non-interactive"), env.run("plan"), env.run("status")]
+    shareable = [(env.state_dir / "state.json").read_text()]
+    private_keys = [p.read_text() for p in (env.state_dir / "secrets").iterdir()]   # destroy deletes them
+    assert len(private_keys) == 2   # the keypair's and the VM's host key
     outputs.append(env.run("destroy", "--yes"))
-    shareable = (env.state_dir / "state.json").read_text()
-    private_keys = [p.read_text() for p in (env.state_dir / "secrets").iterdir()]
-    for text in [shareable, *(o.stdout + o.stderr for o in outputs)]:
+    shareable.append((env.state_dir / "state.json").read_text())
+    for text in [*shareable, *(o.stdout + o.stderr for o in outputs)]:
         assert cloud.secret_key not in text and cloud.api_key not in text
         assert "PRIVATE KEY" not in text
         for key in private_keys:
