@@ -5,6 +5,8 @@ import json
 from collections import Counter
 
 import pytest
+import requests
+import yaml
 
 from tests.inception.conftest import advanced_config, basic_config
 
@@ -37,6 +39,16 @@ def test_basic_zone_up_status_destroy(cloud, make_env) -> None:
     vm = next(v for v in cloud.resources()["virtualmachine"] if v["name"] == "bz1-inception")
     assert vm["state"] == "Running" and {g["name"] for g in vm["securitygroup"]} == {"bz1-bosh"}
     assert vm["keypairs"] == "bz1-bosh"
+    # its cloud-init user-data, as the VM reads it from the metadata service: what create-env needs, volume
+    # hot-plug for the CPI's volume copy, and the host key generated here (its public half pinned in the state)
+    user_data = yaml.safe_load(requests.get(cloud.url(f"/_sim/metadata/{vm['id']}/latest/user-data"), timeout=10).text)
+    assert {"python3", "ruby", "curl"} <= set(user_data["packages"])
+    assert ["modprobe", "acpiphp"] in user_data["runcmd"]
+    pinned = json.loads((env.state_dir / "state.json").read_text())["outputs"]["inception_host_key"]
+    host_private = (env.state_dir / "secrets" / "inception-vm-host-key").read_text()
+    assert user_data["ssh_keys"]["ed25519_public"].split()[:2] == pinned.split()[:2]
+    assert user_data["ssh_keys"]["ed25519_private"] == host_private
+    assert user_data["ssh_deletekeys"] is True
     assert set(env.tagged()) == {"SecurityGroup", "UserVm"}
 
     before = _resource_counts(env)
