@@ -126,10 +126,11 @@ class Simulator:
         try:
             if not name:
                 raise server_error(UNAUTHORIZED, UNAUTHORIZED_TEXT)
-            verify(params, self.keys)
+            # ApiServer.verifyRequest refuses an unknown command before it looks at the signature.
             if cmd is None or cmd.name.lower() not in COMMANDS:
                 raise server_error(UNSUPPORTED_ACTION_ERROR,
                                    "The given command does not exist or it is not available for user")
+            verify(params, self.keys)
             fault = self.faults.draw(cmd.isasync)
             if fault is not None and fault.name == "drop_before":
                 self._log_call(name, request.method, 0, started, {"errortext": "connection dropped (fault)"})

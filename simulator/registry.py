@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .errors import ApiError, param_error
+from .errors import PARAM_ERROR, ApiError, param_error, server_error
 from .jobs import Rollback, Work
 
 if TYPE_CHECKING:
@@ -93,8 +93,8 @@ class Ctx:
         value = p.get(name)
         if value is None:
             if required:
-                raise param_error(f"Unable to execute API command {self.command.short_name} due to missing "
-                                  f"parameter {name}")
+                raise server_error(PARAM_ERROR, f"Unable to execute API command {self.command.short_name} due to "
+                                                f"missing parameter {name}")
             return None
         obj = self.store.get(kind, value)
         if obj is None or obj.get("_removed"):
@@ -102,9 +102,11 @@ class Ctx:
         return obj
 
     def invalid_id(self, name: str, value: str) -> ApiError:
-        return param_error(f"Unable to execute API command {self.command.short_name} due to invalid value. "
-                           f"Invalid parameter {name} value={value} due to incorrect long value format, or entity "
-                           "does not exist or due to incorrect parameter annotation for the field in api cmd class.")
+        """ParamProcessWorker wraps the InvalidParameterValueException in a ServerApiException (cserrorcode 9999)."""
+        return server_error(PARAM_ERROR, f"Unable to execute API command {self.command.short_name} due to invalid "
+                                         f"value. Invalid parameter {name} value={value} due to incorrect long value "
+                                         "format, or entity does not exist or due to incorrect parameter annotation "
+                                         "for the field in api cmd class.")
 
     # --- answers ---------------------------------------------------------------------------------------------
     def listing(self, key: str, items: Iterable[dict[str, Any]], p: dict[str, Any]) -> dict[str, Any]:
@@ -114,8 +116,8 @@ class Ctx:
         page, pagesize = p.get("page"), p.get("pagesize")
         if page is not None or pagesize is not None:
             if page is None or pagesize is None:
-                raise param_error("\"page\" parameter is required when \"pagesize\" is specified"
-                                  if page is None else "\"pagesize\" parameter is required when \"page\" is specified")
+                raise server_error(PARAM_ERROR, "\"page\" parameter is required when \"pagesize\" is specified"
+                                   if page is None else "\"pagesize\" parameter is required when \"page\" is specified")
             if pagesize > self.sim.max_page_size or pagesize < 1:
                 raise param_error(f"Page size can't exceed max allowed page size value: {self.sim.max_page_size}")
             start = (max(page, 1) - 1) * pagesize

@@ -1,7 +1,8 @@
 """The listApis specification of CloudStack 4.18.0 and request validation against it.
 
 Validation mirrors ParamProcessWorker: a missing required parameter, an integer/long/short that does not parse,
-a date that does not parse (yyyy-MM-dd) and a string longer than its declared length are refused with 431.
+a date that does not parse (yyyy-MM-dd) and a string longer than its declared length are refused with 431 and,
+as ParamProcessWorker throws a ServerApiException, cserrorcode 9999.
 Booleans are parsed with Java's Boolean.valueOf, which never fails: anything but "true" is false.
 Unknown parameters are ignored, as CloudStack only logs them.
 """
@@ -15,7 +16,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from .errors import param_error
+from .errors import PARAM_ERROR, server_error
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MAP_KEY_RE = re.compile(r"^([a-z0-9_]+)\[(\d+)\]\.(.+)$")
@@ -54,7 +55,9 @@ class Spec:
         self.raw = data["apis"]
 
     def command(self, name: str) -> Command | None:
-        return self.commands.get(name.lower())
+        """The command of that exact name: ApiServer's command map is case-sensitive."""
+        cmd = self.commands.get(name.lower())
+        return cmd if cmd is not None and cmd.name == name else None
 
     def validate(self, cmd: Command, raw: dict[str, str]) -> dict[str, Any]:
         """Turn the raw (lower-cased) request parameters into typed values, or raise the 431 CloudStack gives."""
@@ -105,25 +108,27 @@ class Spec:
             try:
                 return datetime.strptime(value, "%Y-%m-%d").date()
             except ValueError:
-                raise param_error(f"Unable to parse date {value} for command {cmd.short_name}, please pass dates "
-                                  "in the format mentioned in the api documentation") from None
+                raise server_error(PARAM_ERROR, f"Unable to parse date {value} for command {cmd.short_name}, please "
+                                                "pass dates in the format mentioned in the api documentation") from None
         if t == "list":
             return [token for token in value.split(",") if token != ""]
         if t == "uuid":
             return value
         if len(value) > param.length:
-            raise param_error(f"Unable to execute API command {cmd.short_name} due to invalid value. Value greater "
+            raise server_error(PARAM_ERROR, f"Unable to execute API command {cmd.short_name} due to invalid value. "
+                               f"Value greater "
                               f"than max allowed length {param.length} for param: {param.name}")
         return value
 
     @staticmethod
     def _missing(cmd: Command, name: str) -> Exception:
-        return param_error(f"Unable to execute API command {cmd.short_name} due to missing parameter {name}")
+        return server_error(PARAM_ERROR, f"Unable to execute API command {cmd.short_name} due to missing parameter "
+                                         f"{name}")
 
     @staticmethod
     def _invalid(cmd: Command, value: str, name: str) -> Exception:
-        return param_error(f"Unable to execute API command {cmd.short_name} due to invalid value {value} "
-                           f"for parameter {name}")
+        return server_error(PARAM_ERROR, f"Unable to execute API command {cmd.short_name} due to invalid value "
+                                         f"{value} for parameter {name}")
 
 
 @lru_cache(maxsize=1)

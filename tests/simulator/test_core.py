@@ -96,11 +96,21 @@ def test_unknown_command_is_432_errorresponse(sim):
         "errortext": "The given command does not exist or it is not available for user"}}
 
 
+@pytest.mark.parametrize("command", ["listzones", "ListZones", "launchRocket"])
+def test_command_names_are_case_sensitive_and_checked_before_the_signature(sim, command):
+    # ApiServer.verifyRequest looks the name up in a case-sensitive map before it checks the signature.
+    for secret in (None, "not-the-secret"):
+        resp = raw_request(sim, {"command": command}, secret=secret)
+        assert resp.status_code == 432, resp.text
+        assert resp.json()["errorresponse"]["errorcode"] == 432
+
+
 def test_missing_required_parameter(sim):
     resp = raw_request(sim, {"command": "queryAsyncJobResult"})
     assert resp.status_code == 431
     body = resp.json()["queryasyncjobresultresponse"]
-    assert body["cserrorcode"] == 4350
+    # ParamProcessWorker throws ServerApiException: cserrorcode 9999, not InvalidParameterValueException's 4350.
+    assert body["cserrorcode"] == 9999
     assert body["errortext"] == "Unable to execute API command queryasyncjobresult due to missing parameter jobid"
 
 
@@ -116,7 +126,8 @@ def test_missing_required_parameter(sim):
 def test_values_of_the_wrong_type_are_refused(sim, params, text):
     resp = raw_request(sim, params)
     assert resp.status_code == 431, resp.text
-    assert next(iter(resp.json().values()))["errortext"] == text
+    body = next(iter(resp.json().values()))
+    assert (body["errortext"], body["cserrorcode"]) == (text, 9999)
 
 
 def test_dates_and_maps_are_checked_like_paramprocessworker():
@@ -156,6 +167,9 @@ def test_paging_needs_page_and_pagesize_and_slices(sim):
     assert [t["id"] for t in page2["ostype"]] == [t["id"] for t in full["ostype"][3:6]]
     lonely = raw_request(sim, {"command": "listOsTypes", "pagesize": "3"})
     assert lonely.status_code == 431
+    assert lonely.json()["listostypesresponse"]["errortext"] == \
+        '"page" parameter is required when "pagesize" is specified'
+    assert lonely.json()["listostypesresponse"]["cserrorcode"] == 9999   # a ServerApiException
 
 
 def test_cs_client_pages_through_lists(sim):
@@ -300,7 +314,7 @@ def test_list_by_an_id_that_never_existed_is_431_but_a_removed_one_lists_nothing
     never = "5d3c1f3e-0000-4000-8000-000000000001"
     with pytest.raises(CloudStackApiException) as err:
         client.listVirtualMachines(id=never)
-    assert err.value.error["errorcode"] == 431
+    assert (err.value.error["errorcode"], err.value.error["cserrorcode"]) == (431, 9999)
     assert f"Invalid parameter id value={never}" in err.value.error["errortext"]
     group = client.createSecurityGroup(name="core-gone")["securitygroup"]
     client.deleteSecurityGroup(id=group["id"])
