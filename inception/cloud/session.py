@@ -13,7 +13,7 @@ import requests
 
 from inception.cloud.context import CloudContext, Target
 from inception.config.credentials import api_settings
-from inception.config.loader import ConfigError, ProjectConfig, load_config
+from inception.config.loader import ConfigError, Problem, ProjectConfig, load_config
 from inception.config.zone import apply_zone_info
 from inception.embedded import EmbeddedCloud
 from inception.state import State, StateDir
@@ -91,11 +91,20 @@ def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_opti
     return Target(kind, api.endpoint, api.api_key, api.secret_key, api.verify)
 
 
+def load_project(config_path: Path, *, partial: bool = False) -> ProjectConfig:
+    """The project config; a missing file is an error that says how to get one."""
+    if not config_path.exists():
+        raise ConfigError(str(config_path), [Problem("", "file not found", "run `inception init` to write it (or "
+                                                     "`inception up` with no CloudStack configured, for the offline "
+                                                     "demo), or point --config at it")])
+    return load_config(config_path, partial=partial)
+
+
 @contextmanager
 def open_session(config_path: Path, state_dir: Path | None = None, *, lock: bool,
                  embedded_options: dict | None = None) -> Iterator[Session]:
     """Everything a command needs; with `lock`, no other run can change the environment meanwhile."""
-    config = load_config(config_path)
+    config = load_project(config_path)
     directory = state_dir_for(config, state_dir)
     with ExitStack() as stack:
         if lock:

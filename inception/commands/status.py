@@ -28,8 +28,9 @@ def status(config: Path = CONFIG_OPTION, state_dir: Optional[Path] = STATE_OPTIO
                 live_text = kind.describe(live) if live is not None else "[red]missing[/]"
                 missing += live is None
             rows.append([kind.label, record.name, record.id, "" if record.owned else "not ours", live_text])
-        console.print(table(f"{session.config.name}: {len(rows)} resources", ["kind", "name", "id", "", "live"],
-                            rows))
+        if rows:
+            console.print(table(f"{session.config.name}: {len(rows)} resources", ["kind", "name", "id", "", "live"],
+                                rows))
         outputs = session.state.outputs
         for name, value in (("inception VM", outputs.get("inception_address")),
                             ("host key", outputs.get("inception_host_key_fingerprint")),

@@ -111,14 +111,14 @@ def all_proxy(target: SshTarget) -> str:
 
 def resolve_state_dir(config: Path, state_dir: Path | None) -> Path:
     """--state-dir, else $INCEPTION_STATE_DIR, else the config's default (as every other command does)."""
-    from inception.cloud.session import STATE_DIR_ENV, state_dir_for
-    from inception.config.loader import ConfigError, load_config
+    from inception.cloud.session import STATE_DIR_ENV, load_project, state_dir_for
+    from inception.config.loader import ConfigError
 
     if state_dir is not None:
         return state_dir
     if os.environ.get(STATE_DIR_ENV):
         return Path(os.environ[STATE_DIR_ENV])
     try:
-        return state_dir_for(load_config(config, partial=True), None).path
+        return state_dir_for(load_project(config, partial=True), None).path
     except ConfigError as exc:
         raise RemoteError(f"cannot find the state dir from the config: {exc}; or pass --state-dir") from None
