@@ -62,7 +62,6 @@ class Stemcell:
             "displaytext": self.display_text[:4096],
             "ostypeid": self.os_type_id,
             "ispublic": str(self.cloud.config.stemcell_public_visibility).lower(),
-            "isextractable": "true",
             "passwordenabled": "false",
             "bits": 64,
         }

@@ -25,8 +25,9 @@ EXTENSIONS = {"RAW": "img", "QCOW2": "qcow2", "VHD": "vhd"}
 
 
 def _format_params(stemcell: Stemcell) -> dict[str, Any]:
+    """registerTemplate's and getUploadParamsForTemplate's parameters (createTemplate has no `isextractable`)."""
     return {**stemcell.template_params(), "format": stemcell.info.cloudstack_format,
-            "hypervisor": stemcell.hypervisor, "zoneid": stemcell.zone.id}
+            "hypervisor": stemcell.hypervisor, "zoneid": stemcell.zone.id, "isextractable": "true"}
 
 
 def _after_create(stemcell: Stemcell, template_id: str, operation: str) -> str:
