@@ -38,7 +38,9 @@ class CpiProcess:
 
     def call(self, method: str, *arguments: Any, api_version: int = 2) -> Any:
         request = {"method": method, "arguments": list(arguments), "context": self.context, "api_version": api_version}
-        proc = subprocess.run(self.command, input=json.dumps(request).encode(), capture_output=True)
+        # its own session: a Ctrl-C at the terminal stops the caller between calls, never a CPI call halfway
+        proc = subprocess.run(self.command, input=json.dumps(request).encode(), capture_output=True,
+                              start_new_session=True)
         try:
             response = json.loads(proc.stdout)
         except ValueError:
@@ -145,12 +147,13 @@ class Op:
 
 
 def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepResult], None], *,
-                  concurrent: bool = True) -> list[StepResult]:
+                  concurrent: bool = True, stop: threading.Event | None = None) -> list[StepResult]:
     """Run the lifecycle in waves: the calls of one wave need nothing from each other, so with `concurrent` they
     run at once (each its own CPI process); without it one at a time, in list order. The order between
     waves is BOSH's: a disk is created beside its VM (locality) and attached before it is snapshotted, detached
     before it is resized and before its VM is deleted; a stemcell is deleted only once no VM uses it (CloudStack
-    refuses to delete a template a VM was made from). After a failed wave, the cleanup removes what exists."""
+    refuses to delete a template a VM was made from). After a failed wave, or once `stop` is set (Ctrl-C), the
+    cleanup removes what exists."""
     results: list[StepResult] = []
     lock = threading.Lock()
     state: dict[str, Any] = {}
@@ -230,10 +233,14 @@ def run_lifecycle(cpi: CpiProcess, plan: LifecyclePlan, report: Callable[[StepRe
             return all(list(pool.map(run, ops)))
 
         for ops in waves:
-            if not wave(ops):
-                for cleanup in _cleanup(cpi, state):
-                    wave(cleanup)
-                break
+            if stop is not None and stop.is_set():
+                results.append(StepResult("stopped", 0.0, False, "before " + ", ".join(op.name for op in ops)))
+                report(results[-1])
+            elif wave(ops):
+                continue
+            for cleanup in _cleanup(cpi, state):
+                wave(cleanup)
+            break
     return results
 
 

@@ -38,8 +38,9 @@ class RunningSimulator:
                 args += [f"--{name.replace('_', '-')}", str(self.options[name])]
         if self.options.get("api_key"):
             args += ["--api-key", self.options["api_key"], "--secret-key", self.options["secret_key"]]
+        # its own session: a Ctrl-C meant for the program using it (inception up) does not take the cloud away
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
         assert self.process.stdout is not None
         while True:
             line = self.process.stdout.readline()

@@ -121,7 +121,13 @@ def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool]
     wanted = {s.key for s in steps}
     destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
                      only=lambda record: record.key not in wanted)
-    run_graph([*steps, *tasks], work, workers=workers, on_done=done)  # type: ignore[list-item]
+    def interrupted(running: int) -> None:
+        session.ctx.stopping.set()
+        err.print(f"[yellow]interrupted:[/] finishing the {running} running step(s) so that each is recorded; "
+                  "no new one starts")
+
+    run_graph([*steps, *tasks], work, workers=workers, on_done=done,  # type: ignore[list-item]
+              on_interrupt=interrupted)
     _record_outputs(session)
     return steps
 

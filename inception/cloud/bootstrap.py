@@ -184,7 +184,8 @@ def _cpi_check(session: Session, concurrent: bool) -> str:
         target = session.target
         config_path, plan = simulator_check(target.endpoint, target.api_key, target.secret_key,
                                             session.config.cloudstack["zone"], Path(tmp))
-        results = run_lifecycle(CpiProcess(config_path), plan, report, concurrent=concurrent)
+        results = run_lifecycle(CpiProcess(config_path), plan, report, concurrent=concurrent,
+                                stop=session.ctx.stopping)
     failed = [r.name for r in results if not r.ok]
     session.state.set_step("cpi_check", status="failed" if failed else "passed",
                            detail=", ".join(failed) if failed else f"{len(results)} steps")

@@ -79,4 +79,8 @@ def handle_errors(func: F) -> F:
             err.print(f"[red]CloudStack error:[/] {exc}\n[dim]Nothing is lost: everything created so far is "
                       "recorded; run the command again to continue.[/]")
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted.[/] Nothing is lost: everything created so far is recorded; run the "
+                      "command again to continue.")
+            raise typer.Exit(130) from None
     return wrapper  # type: ignore[return-value]

@@ -100,11 +100,13 @@ def converge(ctx: CloudContext, step: Step) -> Assessment:
 
 
 def run_graph(steps: list[Step], work: Callable[[Step], T], *, workers: int,
-              on_done: Callable[[Step, T | None, BaseException | None, float], None] = lambda *a: None
-              ) -> dict[str, T]:
+              on_done: Callable[[Step, T | None, BaseException | None, float], None] = lambda *a: None,
+              on_interrupt: Callable[[int], None] = lambda running: None) -> dict[str, T]:
     """Run `work` for every step once its needs are done; `workers`=1 is strictly sequential (list order).
 
-    After a failure no new step starts; running ones finish; the first error is raised."""
+    After a failure no new step starts; running ones finish; the first error is raised. Ctrl-C is such a
+    failure: `on_interrupt(running steps)` is told (to make long steps stop early), then KeyboardInterrupt is
+    raised once they have finished, so nothing half-done goes unrecorded."""
     keys = {s.key for s in steps}
     pending = list(steps)
     done: dict[str, T] = {}
@@ -122,7 +124,13 @@ def run_graph(steps: list[Step], work: Callable[[Step], T], *, workers: int,
                 if error is None and pending:
                     raise RuntimeError("steps with unmet needs: " + ", ".join(s.key for s in pending))
                 break
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt as interrupt:
+                if not isinstance(error, KeyboardInterrupt):
+                    error = interrupt
+                    on_interrupt(len(running))
+                continue
             for future in finished:
                 step, started = running.pop(future)
                 exc = future.exception()
