@@ -151,10 +151,12 @@ class Ctx:
         return [tag_view(t) for t in self.store.find("tag", resourceid=resource_id)]
 
     def match_tags(self, resource_id: str, wanted: list[dict[str, str]] | None) -> bool:
+        """The `tags` filter of list commands: CloudStack's search joins resource_tags on
+        (key0 = ? AND value0 = ?) OR (key1 = ? AND value1 = ?) ..., so ANY one pair matches."""
         if not wanted:
             return True
         have = {(t["key"], t["value"]) for t in self.store.find("tag", resourceid=resource_id)}
-        return all((w.get("key"), w.get("value")) in have for w in wanted)
+        return any((w.get("key"), w.get("value")) in have for w in wanted)
 
 
 def tag_view(tag: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +167,9 @@ def tag_view(tag: dict[str, Any]) -> dict[str, Any]:
 def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], *,
                   name_like: bool = False) -> list[dict[str, Any]]:
     """The filters most list commands share: id, ids, name (exact or substring), keyword, zoneid, tags."""
+    for w in p.get("tags") or []:   # BaseListTaggedResourcesCmd.getTags
+        if w.get("value") is None:
+            raise param_error(f"No value is passed in for key {w.get('key')}")
     out = []
     for obj in items:
         if obj.get("_removed"):

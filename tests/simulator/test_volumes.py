@@ -119,3 +119,19 @@ def test_list_filters(cloud):
     assert cloud.api.listVolumes(name=vol["name"])["volume"][0]["id"] == vol["id"]
     data = cloud.api.listVolumes(virtualmachineid=vm["id"], type="DATADISK")["volume"]
     assert [v["id"] for v in data] == [vol["id"]] and data[0]["vmname"] == vm["name"]
+
+
+def test_the_tags_filter_matches_any_of_its_pairs_as_cloudstack_does(cloud):
+    # Every list command joins resource_tags with (key0 AND value0) OR (key1 AND value1)...: pairs are OR'ed.
+    prefix = unique("tf")
+    first, second = cloud.volume(name=f"{prefix}-1"), cloud.volume(name=f"{prefix}-2")
+    cloud.api.createTags(resourceids=first["id"], resourcetype="Volume", tags=[{"key": prefix, "value": "a"}])
+    cloud.api.createTags(resourceids=second["id"], resourcetype="Volume",
+                         tags=[{"key": prefix, "value": "b"}, {"key": f"{prefix}-role", "value": "data"}])
+    either = cloud.api.listVolumes(tags=[{"key": prefix, "value": "a"}, {"key": f"{prefix}-role", "value": "data"}])
+    assert {v["id"] for v in either["volume"]} == {first["id"], second["id"]}
+    one = cloud.api.listVolumes(tags=[{"key": prefix, "value": "b"}])["volume"]
+    assert [v["id"] for v in one] == [second["id"]]
+    assert cloud.api.listVolumes(tags=[{"key": prefix, "value": "c"}]) == {}
+    err = api_error(lambda: cloud.api.listVolumes(**{"tags[0].key": prefix}))
+    assert (err["errorcode"], err["errortext"]) == (431, f"No value is passed in for key {prefix}")
