@@ -115,7 +115,7 @@ def plan_networks(networks: Any, zone: Zone, default_security_groups: tuple[str,
             raise CpiError(
                 f"networks {', '.join(missing)} need cloud_properties.name (the CloudStack network) when a VM has several NICs"
             )
-    if not groups:
+    if not groups and zone.security_groups:  # defaults only where the zone has groups (a config may span zone kinds)
         groups = list(default_security_groups)
     if groups and not zone.security_groups:
         raise CloudError(f"security groups {', '.join(groups)} requested but zone {zone.name} ({zone.kind}) has no security groups")

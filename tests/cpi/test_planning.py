@@ -109,6 +109,12 @@ def test_plan_advanced_zone_orders_default_gateway_first() -> None:
     assert plan_networks({"a": net("dynamic", security_groups=["x"])}, ADVANCED_SG).security_groups == ("x",)
 
 
+def test_default_security_groups_apply_only_where_the_zone_has_them() -> None:
+    # cloudstack.default_security_groups set for a Basic zone must not break VMs placed in an Advanced zone
+    assert plan_networks({"a": net("dynamic")}, ADVANCED, ("bosh",)).security_groups == ()
+    assert plan_networks({"a": net("dynamic")}, ADVANCED_SG, ("bosh",)).security_groups == ("bosh",)
+
+
 @pytest.mark.parametrize("networks, fragment", [
     ({}, "non-empty"),
     ({"a": net("manual")}, "manual network a needs an ip"),
