@@ -252,6 +252,18 @@ def test_failed_deploy_cleans_up_and_is_vm_creation_failed(sim, env: dict[str, A
     ok(env["basic"], "delete_vm", holder)
 
 
+def test_stemcell_missing_from_the_vms_zone_names_the_fix(sim, env: dict[str, Any], tmp_path: Path) -> None:
+    """A VM placed (availability_zone) in a zone the config does not list: the template is not there."""
+    only_basic = write_config(tmp_path / "only-basic.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    image, _ = make_image(tmp_path, seed=22)
+    stemcell = ok(only_basic, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    err = error(only_basic, "create_vm", "agent", stemcell, {**SMALL, "availability_zone": "Sim-Advanced"},
+                {"d": dynamic()}, [], {})
+    assert err["type"] == "Bosh::Clouds::CloudError", err
+    assert "not in zone Sim-Advanced, only in Sim-Basic" in err["message"] and "cloudstack.zones" in err["message"]
+    ok(only_basic, "delete_stemcell", stemcell)
+
+
 def test_missing_vm_errors(sim, env: dict[str, Any]) -> None:
     missing = str(uuid.uuid4())
     for method, args in (("reboot_vm", [missing]), ("set_vm_metadata", [missing, {}]), ("get_disks", [missing]),
