@@ -36,6 +36,8 @@ class RunningSimulator:
         for name in ("latency", "time_scale", "fault_rate", "seed", "host_vm_device_dir", "seed_file"):
             if self.options.get(name) is not None:
                 args += [f"--{name.replace('_', '-')}", str(self.options[name])]
+        if self.options.get("verbose"):   # request log on stderr (read it after stop())
+            args.append("--verbose")
         if self.options.get("api_key"):
             args += ["--api-key", self.options["api_key"], "--secret-key", self.options["secret_key"]]
         # its own session: a Ctrl-C meant for the program using it (inception up) does not take the cloud away

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ from .app import Simulator
 from .registry import STREAMING, HttpRequest, HttpResponse
 
 log = logging.getLogger("simulator.http")
+_QUERY = re.compile(r"\?[^\s'\"]*")
 API_PATH = "/client/api"
 MAX_BODY = 64 * 1024 * 1024 * 1024  # uploads can be big; bodies are streamed by the routes that take them
 
@@ -21,6 +23,8 @@ class Handler(BaseHTTPRequestHandler):
     server: "SimulatorServer"
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+        # The request line of a GET carries apiKey and signature in its query string: log the path only.
+        args = tuple(_without_query(a) if isinstance(a, str) else a for a in args)
         log.debug("%s %s", self.address_string(), format % args)
 
     def do_GET(self) -> None:  # noqa: N802
@@ -71,6 +75,11 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+
+
+def _without_query(text: str) -> str:
+    """Log text (a request line, or an error quoting one) with every query string cut off."""
+    return _QUERY.sub("?...", text)
 
 
 def _json(value: object) -> HttpResponse:

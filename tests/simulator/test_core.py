@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
@@ -223,6 +223,19 @@ def test_calls_log_has_no_secrets(sim):
     assert sent_signature not in text
     last = sim.calls()[-1]
     assert {"command", "method", "status", "duration_ms", "seq"} <= set(last)
+
+
+def test_the_verbose_request_log_holds_no_credentials(sim_factory):
+    running = sim_factory(verbose=True)
+    resp = raw_request(running, {"command": "listZones"}, method="GET")   # credentials in the query string
+    assert resp.status_code == 200
+    signature = parse_qs(urlsplit(resp.request.url).query)["signature"][0]
+    process, running.process = running.process, None   # read stderr ourselves (stop() would close it)
+    process.terminate()
+    _, log = process.communicate(timeout=10)
+    assert '"GET /client/api' in log                     # the request is logged...
+    for secret in (running.api_key, running.secret_key, signature, quote(signature, safe="")):
+        assert secret not in log                         # ...without its credentials
 
 
 def test_cs_cli_works_unchanged(sim):
