@@ -110,7 +110,8 @@ class Ctx:
 
     # --- answers ---------------------------------------------------------------------------------------------
     def listing(self, key: str, items: Iterable[dict[str, Any]], p: dict[str, Any]) -> dict[str, Any]:
-        """A list answer: `count` and the items, one page of them when asked; `{}` when there is nothing."""
+        """A list answer: `count` and the items, one page of them when asked; `{}` when there is nothing,
+        `{"count": N}` for a page past the end."""
         items = list(items)
         count = len(items)
         page, pagesize = p.get("page"), p.get("pagesize")
@@ -124,6 +125,8 @@ class Ctx:
             items = items[start:start + pagesize]
         if count == 0:
             return {}
+        if not items:   # a page past the end: ApiResponseSerializer writes the count and no list key
+            return {"count": count}
         return {"count": count, key: [public(i) for i in items]}
 
     def job(self, *, result_key: str | None, work: Work, operation: str, instance_type: str | None = None,

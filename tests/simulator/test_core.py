@@ -165,6 +165,9 @@ def test_paging_needs_page_and_pagesize_and_slices(sim):
     page2 = raw_request(sim, {"command": "listOsTypes", "page": "2", "pagesize": "3"}).json()["listostypesresponse"]
     assert page2["count"] == full["count"]
     assert [t["id"] for t in page2["ostype"]] == [t["id"] for t in full["ostype"][3:6]]
+    # ApiResponseSerializer: a page past the end still says count, but has no list key at all.
+    beyond = raw_request(sim, {"command": "listOsTypes", "page": "999", "pagesize": "3"}).json()
+    assert beyond == {"listostypesresponse": {"count": full["count"]}}
     lonely = raw_request(sim, {"command": "listOsTypes", "pagesize": "3"})
     assert lonely.status_code == 431
     assert lonely.json()["listostypesresponse"]["errortext"] == \
