@@ -79,21 +79,23 @@ class Store:
     def save(self) -> None:
         if self.state_dir is None:
             return
+        # Snapshot and replace under one lock: otherwise a save from a download thread could take its snapshot,
+        # lose the race to a newer save, and put the older state back on disk.
         with self.lock:
             text = json.dumps({"kinds": self.kinds, "counters": self.counters, "issued": sorted(_ISSUED)},
                               default=str)
-        path = self.state_dir / STATE_FILE
-        fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".state-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+            path = self.state_dir / STATE_FILE
+            fd, tmp = tempfile.mkstemp(dir=self.state_dir, prefix=".state-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise
 
     def load(self) -> bool:
         """Load a saved state; False when there is none (a fresh simulator)."""
