@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from inception.config.loader import parse_range
+from inception.manifests.shape import shape_problems
 
 SAMPLE_SECRETS = {"c1oudc0w", "admin", "password", "changeme"}
 SECRET_KEYS = re.compile(r"(password|secret|_key|token)$")
@@ -508,6 +509,9 @@ def validate(doc: Any, *, zone_type: str | None = None, stemcell_os: str | None 
     if kind == "unknown":
         return [Violation("manifest", "a BOSH manifest or cloud-config",
                           "not recognised (expected jobs/resource_pools, instance_groups, cloud_provider or vm_types)")]
+    shape = shape_problems(doc)
+    if shape:  # the rules below assume these types
+        return [Violation(*problem) for problem in shape]
     checker = _Checker(doc, zone_type, stemcell_os)
     {"create-env": checker.create_env, "deployment-v1": checker.deployment_v1,
      "deployment-v2": checker.deployment_v2, "cloud-config": checker.cloud_config}[kind]()

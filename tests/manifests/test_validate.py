@@ -177,3 +177,27 @@ def test_cloud_config_rules(cloud_config, edit, subject, rule):
 def test_unknown_documents():
     assert validate({"foo": 1})[0].rule == "a BOSH manifest or cloud-config"
     assert validate(["a"])[0].subject == "manifest"
+
+
+MALFORMED = [
+    # (document, subject, rule): wrong types anywhere are reported, never a crash inside a rule
+    ({"name": "cf", "jobs": ["nats"]}, "job [0]", "jobs[0] is a hash"),
+    ({"name": "cf", "jobs": {"nats": 1}}, "manifest", "jobs is a list"),
+    ({"cloud_provider": "cpi"}, "manifest", "cloud_provider is a hash"),
+    ({"cloud_provider": {}, "instance_groups": [{"name": "bosh", "jobs": ["director"]}]}, "instance group 'bosh'",
+     "instance_groups[0].jobs[0] is a hash"),
+    ({"cloud_provider": {}, "instance_groups": [{"name": "bosh", "persistent_disk": "big"}]}, "instance group 'bosh'",
+     "instance_groups[0].persistent_disk is an integer"),
+    ({"jobs": [{"name": "router_z1", "networks": [{"name": "n", "static_ips": "10.0.0.1"}]}]}, "job 'router_z1'",
+     "jobs[0].networks[0].static_ips is a list"),
+    ({"jobs": [], "networks": [{"name": "n", "type": "manual", "subnets": [{"range": "10.0.0.0/24", "static": 5}]}]},
+     "network 'n'", "networks[0].subnets[0].static is a list"),
+    ({"vm_types": [1]}, "vm type [0]", "vm_types[0] is a hash"),
+    ({"jobs": [], "properties": ["a"]}, "manifest", "properties is a hash"),
+]
+
+
+@pytest.mark.parametrize("doc, subject, rule", MALFORMED, ids=[c[2] for c in MALFORMED])
+def test_malformed_structure_is_a_violation(doc, subject, rule):
+    violations = validate(doc)
+    assert any(v.subject == subject and v.rule == rule for v in violations), violations
