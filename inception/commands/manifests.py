@@ -85,7 +85,10 @@ def render_command(
     if rendered.generated:
         err.print(f"generated {len(rendered.generated)} secrets into {store_path}", highlight=False, markup=False)
     if output:
-        write_file(output, rendered.text, private=True)
+        try:
+            write_file(output, rendered.text, private=True)
+        except OSError as exc:
+            raise _fail(f"--output {output}: cannot write: {exc.strerror or exc}") from None
         err.print(f"wrote {output} ({kind})", highlight=False, markup=False)
     else:
         typer.echo(rendered.text, nl=False)

@@ -110,6 +110,8 @@ def render(kind: str, config: ProjectConfig, *, ops_files: Sequence[str | os.Pat
     for path in ops_paths:
         doc = apply_ops(doc, load_ops_file(path))
         applied.append(str(path))
+    if not isinstance(doc, dict):
+        raise OpsError(f"after the ops files the {kind} manifest is {type(doc).__name__} {doc!r}, not a hash")
     definitions = doc.pop("variables", None) or []
     given: dict[str, Any] = {}
     for path in vars_files:

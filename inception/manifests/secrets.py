@@ -26,7 +26,10 @@ PASSWORD_ALPHABET = string.ascii_lowercase + string.digits
 PASSWORD_LENGTH = 32
 CERT_DAYS = 365 * 2
 
-_EKU = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH}
+_EKU = {"server_auth": ExtendedKeyUsageOID.SERVER_AUTH, "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
+        "code_signing": ExtendedKeyUsageOID.CODE_SIGNING, "email_protection": ExtendedKeyUsageOID.EMAIL_PROTECTION,
+        "timestamping": ExtendedKeyUsageOID.TIME_STAMPING}
+EXTENDED_KEY_USAGES = tuple(_EKU)  # the values BOSH accepts in a certificate's options.extended_key_usage
 
 KeyFactory = Callable[[], rsa.RSAPrivateKey]
 

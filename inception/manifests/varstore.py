@@ -14,9 +14,24 @@ from typing import Any
 
 from inception.config.yamlio import YamlError, dump_yaml, load_yaml, write_file
 from inception.manifests.interpolate import VariablesError, interpolate
-from inception.manifests.secrets import SecretGenerator, certificate_names
+from inception.manifests.secrets import EXTENDED_KEY_USAGES, SecretGenerator, certificate_names
 
 TYPES = ("password", "certificate", "rsa", "ssh")
+
+
+def _check_options(name: str, options: Any) -> None:
+    """Refuse options the generators cannot use, naming the variable (instead of failing inside them)."""
+    if not isinstance(options, dict):
+        raise VariablesError(f"variable {name!r}: options must be a hash, got {options!r}")
+    for key in ("length", "duration"):
+        value = options.get(key)
+        if key in options and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise VariablesError(f"variable {name!r}: options.{key} must be a positive integer, got {value!r}")
+    usages = options.get("extended_key_usage") or []
+    unknown = [u for u in usages if u not in EXTENDED_KEY_USAGES] if isinstance(usages, list) else [usages]
+    if unknown:
+        raise VariablesError(f"variable {name!r}: options.extended_key_usage {unknown!r} is not supported; "
+                             f"use {', '.join(EXTENDED_KEY_USAGES)}")
 
 
 class VarsStore:
@@ -41,6 +56,8 @@ class VarsStore:
     def ensure(self, definitions: list[dict[str, Any]], context: Mapping[str, Any]) -> None:
         """Generate missing or stale values for `definitions` (BOSH `variables:` entries). `context`
         holds the other known variables, used to interpolate definition options."""
+        if not isinstance(definitions, list):
+            raise VariablesError(f"variables: expected a list of {{name, type, options}}, got {type(definitions).__name__}")
         by_name: dict[str, dict[str, Any]] = {}
         for n, item in enumerate(definitions):
             if not isinstance(item, dict) or "name" not in item or item.get("type") not in TYPES:
@@ -55,6 +72,7 @@ class VarsStore:
                 raise VariablesError(f"variables: certificate authority loop {' -> '.join((*chain, name))}")
             definition = by_name[name]
             options = interpolate(definition.get("options") or {}, {**context, **self.values})
+            _check_options(name, options)
             ca = None
             if definition["type"] == "certificate" and options.get("ca"):
                 ca_name = options["ca"]

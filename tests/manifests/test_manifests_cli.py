@@ -31,6 +31,12 @@ def runner():
     return CliRunner()
 
 
+def clean_exit(result) -> bool:
+    """Exited through typer (no exception escaped the command). CliRunner catches a crash and records it in
+    `result.exception` with exit code 1, so the output never shows a traceback: check the exception instead."""
+    return result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_render_cf_to_file_and_check(app, runner, write_config, tmp_path):
     config = write_config("advanced")
     out = tmp_path / "out" / "cf.yml"
@@ -67,7 +73,7 @@ def test_check_refuses_broken_manifest(app, runner, write_config, tmp_path):
     assert result.exit_code == 1
     assert "job 'nats_z1'" in result.output and "static IPs only on manual or vip networks" in result.output
     assert "no vip network in a basic zone" in result.output
-    assert "Traceback" not in result.output
+    assert clean_exit(result), result.exception
 
 
 def test_clear_errors_without_traceback(app, runner, write_config, tmp_path):
@@ -86,7 +92,7 @@ def test_clear_errors_without_traceback(app, runner, write_config, tmp_path):
     (tmp_path / "m.yml").write_text("a: [\n")
     result = runner.invoke(app, ["manifests", "check", str(tmp_path / "m.yml")])
     assert result.exit_code == 1 and "invalid YAML" in result.output
-    assert "Traceback" not in result.output
+    assert clean_exit(result), result.exception
 
 
 def test_zone_type_read_from_simulator(app, runner, write_config, sim, tmp_path):
@@ -105,3 +111,29 @@ def test_root_cli_exposes_manifests(runner):
 
     result = runner.invoke(root, ["manifests", "--help"])
     assert result.exit_code == 0 and "render" in result.output and "check" in result.output
+
+
+def test_malformed_input_is_an_error_not_a_crash(app, runner, write_config, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: cf\njobs: [nats]\n")
+    result = runner.invoke(app, ["manifests", "check", str(bad)])
+    assert result.exit_code == 1 and clean_exit(result), result.exception
+    assert "job [0]: found str 'nats' (rule: jobs[0] is a hash)" in result.output
+    config = write_config("advanced")
+    base = ["manifests", "render", "cf", "--config", str(config), "-v", f"director_uuid={UUID}"]
+    cases = [
+        ("- {type: replace, path: /jobs/name=nats_z1/networks, value: [default]}\n",
+         "job 'nats_z1': networks[0]: found str 'default'"),
+        ("- {type: replace, path: /variables/-, value: {name: x, type: password, options: {length: many}}}\n",
+         "variable 'x': options.length must be a positive integer"),
+        ("- {type: replace, path: /, value: [1]}\n", "not a hash"),
+    ]
+    for text, words in cases:
+        ops = tmp_path / "ops.yml"
+        ops.write_text(text)
+        result = runner.invoke(app, [*base, "-o", str(ops)])
+        assert result.exit_code == 1 and clean_exit(result), result.exception
+        assert words in result.output, result.output
+    result = runner.invoke(app, [*base, "--output", str(tmp_path)])  # a directory
+    assert result.exit_code == 1 and clean_exit(result), result.exception
+    assert f"--output {tmp_path}: cannot write" in result.output

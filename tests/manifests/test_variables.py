@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -109,3 +110,28 @@ def test_store_errors(tmp_path):
         store.ensure([{"name": "x", "type": "uuid-ish"}], {})
     with pytest.raises(VariablesError, match="its ca 'nope' is neither defined nor stored"):
         store.ensure([{"name": "x", "type": "certificate", "options": {"ca": "nope"}}], {})
+
+
+@pytest.mark.parametrize("definitions, words", [
+    ([{"name": "c", "type": "certificate", "options": {"common_name": "a", "extended_key_usage": ["anything"]}}],
+     "variable 'c': options.extended_key_usage ['anything'] is not supported"),
+    ([{"name": "p", "type": "password", "options": {"length": "long"}}],
+     "variable 'p': options.length must be a positive integer"),
+    ([{"name": "c", "type": "certificate", "options": {"common_name": "a", "duration": 0}}],
+     "variable 'c': options.duration must be a positive integer"),
+    ([{"name": "c", "type": "certificate", "options": ["common_name"]}], "variable 'c': options must be a hash"),
+    (5, "variables: expected a list"),
+])
+def test_unusable_variable_definitions_are_named(definitions, words):
+    """An ops file can add any `variables:` entry: bad options are an error naming the variable, not a crash."""
+    with pytest.raises(VariablesError, match=re.escape(words)):
+        VarsStore(None).ensure(definitions, {})
+
+
+def test_bosh_extended_key_usages(fixture_keys):
+    store = VarsStore(None, SecretGenerator(key_factory=lambda: fixture_keys[0]))
+    store.ensure([{"name": "c", "type": "certificate",
+                   "options": {"common_name": "a", "extended_key_usage": ["code_signing", "timestamping"]}}], {})
+    cert = x509.load_pem_x509_certificate(store.values["c"]["certificate"].encode())
+    usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.CODE_SIGNING, ExtendedKeyUsageOID.TIME_STAMPING]
