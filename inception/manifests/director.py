@@ -164,8 +164,6 @@ def micro_manifest(config: ProjectConfig) -> dict[str, Any]:
                 "cloudstack": cpi_properties(config),
                 "agent": {"mbus": "https://mbus:((mbus_bootstrap_password))@0.0.0.0:6868", "ntp": ntp,
                           "blobstore": {"provider": "local", "options": {"blobstore_path": AGENT_CACHE}}},
-                "blobstore": {"provider": "local", "path": AGENT_CACHE},
-                "ntp": ntp,
             },
         },
         "variables": _variables(address, public_ip),

@@ -205,3 +205,29 @@ def test_golden(write_config, seeded_generator, credentials_env, name):
         path.write_text(text)
     assert text == path.read_text(), f"{name} changed; re-run with UPDATE_GOLDEN=1 after checking the diff"
     assert yaml.safe_load(text)  # and it is valid YAML
+
+
+def test_cpi_properties_match_the_cpi_job_spec(write_config, store, credentials_env):
+    """create-env renders the cloudstack_cpi job with cloud_provider.properties, the director's copy with its
+    instance group's properties: every key given must be one the job spec (cpi/release) declares (anything else
+    never reaches the CPI), and every required one must be set."""
+    from cpi.release.properties import PROPERTIES
+
+    declared = {p.name for p in PROPERTIES}
+    required = {p.name for p in PROPERTIES if p.required}
+
+    def names(props, sections):
+        out = set()
+        for section in sections:
+            value = props[section]
+            out |= {f"{section}.{key}" for key in value} if isinstance(value, dict) else {section}
+        return out
+
+    for zone, variables in (("advanced", {}), ("basic", {"director_address": "192.0.2.50"})):
+        micro = render("micro", load_config(write_config(zone)), store=store, variables=variables).manifest
+        given = names(micro["cloud_provider"]["properties"], micro["cloud_provider"]["properties"])
+        assert given <= declared, f"not in the cloudstack_cpi job spec: {sorted(given - declared)}"
+        assert required <= given
+        director = micro["instance_groups"][0]["properties"]
+        on_director = names(director, ["cloudstack"]) | {f"agent.{k}" for k in ("mbus", "ntp") if k in director["agent"]}
+        assert required <= on_director and names(director, ["cloudstack"]) <= declared
