@@ -273,7 +273,8 @@ def _schema_problem(err: ValidationError) -> Problem:
         expected = err.validator_value if isinstance(err.validator_value, str) else " or ".join(err.validator_value)
         return Problem(key, f"expected {expected}, got {type(err.instance).__name__} {err.instance!r}", hint)
     if kind == "format":
-        return Problem(key, f"{err.instance!r} is not a valid {err.validator_value} address", hint)
+        return Problem(key, f"{err.instance!r} is not a valid {err.validator_value} address",
+                       hint or f"write one {err.validator_value} address, e.g. 203.0.113.10")
     if kind in ("minimum", "maximum"):
         return Problem(key, f"{err.instance!r} is {'below the minimum' if kind == 'minimum' else 'above the maximum'}"
                             f" {err.validator_value}", hint)
@@ -376,9 +377,26 @@ def check_semantics(config: ProjectConfig) -> Iterator[Problem]:
             yield Problem("full_bosh.ip", f"{full['ip']} is outside {net['name']}'s cidr {net['cidr']}", "pick an address inside it")
         elif full["ip"] == config.director.get("ip"):
             yield Problem("full_bosh.ip", "is the Micro BOSH director's IP", "pick another address")
+    yield from _check_public_ips(config)
     if zone_type == "basic" and cf.get("router_public_ips"):
         yield Problem("cf.router_public_ips", "a basic zone has no public IPs to put in front of the routers",
                       "remove cf.router_public_ips (routers are reached on their guest IPs)")
+
+
+def _check_public_ips(config: ProjectConfig) -> Iterator[Problem]:
+    """A CloudStack public IP is static-NATed to one VM only: the directors' and routers' IPs must differ."""
+    owners: dict[str, str] = {}
+    uses = [("director.public_ip", config.director.get("public_ip")),
+            ("full_bosh.public_ip", (config.get("full_bosh") or {}).get("public_ip"))]
+    uses += [(f"cf.router_public_ips[{i}]", ip) for i, ip in enumerate((config.get("cf") or {}).get("router_public_ips") or [])]
+    for key, ip in uses:
+        if ip is None:
+            continue
+        if ip in owners:
+            yield Problem(key, f"{ip} is already {owners[ip]} (static NAT binds a public IP to one VM)",
+                          "acquire another public IP for it")
+        else:
+            owners[ip] = key
 
 
 def _subnet(net: dict[str, Any]) -> ipaddress.IPv4Network | None:

@@ -76,6 +76,11 @@ def test_partial_config_tolerates_missing_but_not_unknown(tmp_path):
     (lambda d: d["cloudstack"].update(zone_type="hybrid"), "cloudstack.zone_type", "not allowed"),
     (lambda d: d["director"].update(ip="10.0.0.300"), "director.ip", "not a valid ipv4"),
     (lambda d: d.update(name="Dev_1"), "name", "wrong form"),
+    (lambda d: d["cf"].update(router_public_ips=["203.0.113.11", "203.0.113.11"]), "cf.router_public_ips[1]",
+     "203.0.113.11 is already cf.router_public_ips[0]"),
+    (lambda d: d["cf"].update(router_public_ips=["203.0.113.10"]), "cf.router_public_ips[0]",
+     "203.0.113.10 is already director.public_ip"),
+    (lambda d: d["cf"].update(router_public_ips=["203.0.113.300"]), "cf.router_public_ips[0]", "not a valid ipv4"),
 ])
 def test_semantic_and_value_errors(write_config, edit, key, words):
     with pytest.raises(ConfigError) as err:
