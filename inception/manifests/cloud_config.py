@@ -1,7 +1,7 @@
 """A BOSH v2 cloud-config for CloudStack, shaped for cf-deployment and other modern deployments.
 
 One AZ (`z1` = the configured zone), every configured network (plus a `vip` network in advanced zones),
-one vm_type per `offerings.vm_types` entry, disk_types, the vm_extensions cf-deployment names, compilation.
+one vm_type per `offerings.vm_types` entry (plus cf-deployment's `minimal` and `small-highmem`), disk_types, the vm_extensions cf-deployment names, compilation.
 """
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from inception.manifests.common import foreign_ips, manual_subnet, network_cloud
 AZ = "z1"
 DEFAULT_DISK_TYPES = {"5GB": 5120, "10GB": 10240, "50GB": 51200, "100GB": 102400}
 VIP_NETWORK = "vip"
+# cf-deployment's instance groups ask for these vm types; unless configured, each is served by the cf-release
+# pool that plays the same role (minimal: nats, uaa, router...; small-highmem: diego cells, like the DEA runners).
+CF_DEPLOYMENT_VM_TYPES = {"minimal": "small", "small-highmem": "runner"}
 
 
 def _network(config: ProjectConfig, net: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +34,8 @@ def cloud_config(config: ProjectConfig) -> dict[str, Any]:
                                                   "add offerings.vm_types: {small: {compute: <offering>}, ...}", True)])
     if not config.networks:
         raise ConfigError(config.source, [Problem("networks", "missing: a cloud-config needs networks", "add networks", True)])
+    vm_types = {**vm_types, **{name: vm_types[source] for name, source in CF_DEPLOYMENT_VM_TYPES.items()
+                               if name not in vm_types and source in vm_types}}
     compilation = offerings.get("compilation") or vm_types.get("large") or next(iter(vm_types.values()))
     disk_types = offerings.get("disk_types") or {name: {"size": size} for name, size in DEFAULT_DISK_TYPES.items()}
     networks = [_network(config, net) for net in config.networks]

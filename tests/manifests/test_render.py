@@ -145,7 +145,11 @@ def test_full_bosh_and_cloud_config(write_config, store, credentials_env):
     subnet = cc["networks"][0]["subnets"][0]
     assert subnet["az"] == "z1" and {"10.0.0.6", "10.0.0.20"} <= set(subnet["reserved"])
     assert "10.0.0.7-10.0.0.19" in subnet["static"]
-    assert {v["name"] for v in cc["vm_types"]} == {"small", "medium", "large", "runner", "router"}
+    types = {v["name"]: v["cloud_properties"] for v in cc["vm_types"]}
+    assert set(types) == {"small", "medium", "large", "runner", "router", "minimal", "small-highmem"}
+    # cf-deployment's instance groups use vm types minimal, small and small-highmem (diego cells)
+    assert types["minimal"] == types["small"] and types["small-highmem"] == types["runner"]
+    assert {"10GB", "100GB"} <= {d["name"] for d in cc["disk_types"]}
     assert cc["azs"] == [{"name": "z1", "cloud_properties": {"availability_zone": "Sim-Advanced"}}]
 
 
