@@ -107,6 +107,7 @@ def write_cpi_config(path: Path, cloudstack: dict[str, Any]) -> str:
                   "blobstore": {"provider": "local", "options": {"blobstore_path": "/var/vcap/micro_bosh/data/cache"}}},
     }}}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)   # also when the file was there already, with a looser mode
     with os.fdopen(fd, "w") as out:
         json.dump(doc, out)
     return str(path)
