@@ -1,8 +1,8 @@
 """Which operating system a configured stemcell runs: explicit `stemcell.os`, else detected.
 
 Detection order: `stemcell.os`; the `operating_system` of stemcell.MF inside a local `stemcell.file`;
-Ubuntu code names or versions in the stemcell name, url or file name. 'ubuntu-precise' (12.04)
-triggers the Ubuntu 12.04 patch in the cf manifest.
+Ubuntu code names or versions in the stemcell name, url or file name. 'ubuntu-precise' (12.04) and
+'ubuntu-trusty' (14.04) trigger the Ubuntu 12.04 patch in the cf manifest.
 """
 from __future__ import annotations
 
@@ -56,5 +56,6 @@ def stemcell_os(config: ProjectConfig) -> str | None:
     return None
 
 
-def is_precise(config: ProjectConfig) -> bool:
-    return stemcell_os(config) == "ubuntu-precise"
+# Ubuntu releases that keep the NFS rpc_pipefs at /run/rpc_pipefs (12.04 and 14.04, cf-release commit c51b60ac7):
+# the Ubuntu 12.04 patch (manifests/ops/ubuntu-precise.yml) is needed on their stemcells.
+RUN_PIPEFS_OS = ("ubuntu-precise", "ubuntu-trusty")

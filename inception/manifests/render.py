@@ -14,7 +14,7 @@ from typing import Any
 
 from inception.config.credentials import api_settings
 from inception.config.loader import ProjectConfig
-from inception.config.stemcell import stemcell_os
+from inception.config.stemcell import RUN_PIPEFS_OS, stemcell_os
 from inception.config.yamlio import YamlError, dump_yaml, load_yaml
 from inception.manifests.cf import cf_manifest
 from inception.manifests.cloud_config import cloud_config
@@ -105,7 +105,7 @@ def render(kind: str, config: ProjectConfig, *, ops_files: Sequence[str | os.Pat
     store = store if store is not None else VarsStore(None)
     doc = BUILDERS[kind](config)
     applied: list[str] = []
-    ops_paths = [PRECISE_OPS] if kind == "cf" and os_name == "ubuntu-precise" else []
+    ops_paths = [PRECISE_OPS] if kind == "cf" and os_name in RUN_PIPEFS_OS else []
     ops_paths += [Path(p) for p in ops_files]
     for path in ops_paths:
         doc = apply_ops(doc, load_ops_file(path))

@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 
 from inception.config.loader import parse_range
+from inception.config.stemcell import RUN_PIPEFS_OS
 from inception.manifests.shape import shape_problems
 
 SAMPLE_SECRETS = {"c1oudc0w", "admin", "password", "changeme"}
@@ -387,12 +388,12 @@ class _Checker:
         ok_v, verification = _get(props, "uaa.jwt.verification_key")
         if ok_s and ok_v and not _rsa_pair(signing, verification):
             self.add("properties.uaa.jwt", "uaa.jwt signing and verification keys form an RSA pair", "they do not match")
-        if self.stemcell_os == "ubuntu-precise":
+        if self.stemcell_os in RUN_PIPEFS_OS:
             nfs = any("debian_nfs_server" in self.template_names("", j, None) for j in self.doc.get("jobs") or [])
             ok, pipefs = _get(props, "nfs_server.pipefs_directory")
             if nfs and pipefs != "/run/rpc_pipefs":
                 self.add("properties.nfs_server.pipefs_directory",
-                         "Ubuntu 12.04 stemcells keep rpc_pipefs at /run/rpc_pipefs (ops/ubuntu-precise.yml)",
+                         "Ubuntu 12.04/14.04 stemcells keep rpc_pipefs at /run/rpc_pipefs (ops/ubuntu-precise.yml)",
                          f"is {pipefs!r}")
 
     # -- create-env ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 the validator; precise auto-patch; user ops/vars precedence; golden files for a fixed seed."""
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -83,7 +84,23 @@ def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
     assert router["networks"][1] == {"name": "floating", "static_ips": ["203.0.113.11"]}
     nats_ip = job(m, "nats_z1")["networks"][0]["static_ips"]
     assert m["properties"]["nats"]["machines"] == nats_ip and nats_ip[0] != "10.0.0.6"
-    assert m["properties"]["nfs_server"]["pipefs_directory"] == "/var/lib/nfs/rpc_pipefs"  # trusty: no auto patch
+    # trusty (14.04) keeps rpc_pipefs at /run/rpc_pipefs like precise (cf-release c51b60ac7): patched too
+    assert m["properties"]["nfs_server"]["pipefs_directory"] == "/run/rpc_pipefs"
+
+
+@pytest.mark.parametrize("stemcell_os, patched", [("ubuntu-lucid", False), ("ubuntu-precise", True),
+                                                  ("ubuntu-trusty", True)])
+def test_ubuntu_patch_follows_the_rpc_pipefs_location(write_config, store, stemcell_os, patched):
+    def edit(d):
+        set_version(170)(d)
+        d["stemcell"]["os"] = stemcell_os
+    result = render("cf", load_config(write_config("advanced", edit=edit)), store=store)
+    assert (result.ops_applied == [str(PRECISE_OPS)]) is patched
+    expected = "/run/rpc_pipefs" if patched else "/var/lib/nfs/rpc_pipefs"
+    assert result.manifest["properties"]["nfs_server"]["pipefs_directory"] == expected
+    wrong = copy.deepcopy(result.manifest)
+    wrong["properties"]["nfs_server"]["pipefs_directory"] = "/var/lib/nfs/rpc_pipefs"
+    assert bool(validate(wrong, zone_type="advanced", stemcell_os=stemcell_os)) is patched
 
 
 def test_cf_basic_shape_dynamic_dns_names_and_precise_patch(write_config, store):

@@ -116,7 +116,7 @@ def test_no_vip_in_basic_zone(cf):
 
 def test_precise_needs_pipefs(cf_basic):
     doc = broken(cf_basic, lambda m: m["properties"]["nfs_server"].update(pipefs_directory="/var/lib/nfs/rpc_pipefs"))
-    assert validate(doc, stemcell_os="ubuntu-trusty") == []
+    assert validate(doc, stemcell_os="ubuntu-lucid") == []
     violations = validate(doc, stemcell_os="ubuntu-precise")
     assert [v.subject for v in violations] == ["properties.nfs_server.pipefs_directory"]
 
