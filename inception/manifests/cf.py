@@ -7,11 +7,13 @@ README: NFS blobstore, postgres, one of each component. The job set follows the 
 - v177+: metron_agent colocated, `{name, release}` template lists, metron_endpoint/dropsonde properties;
 - up to v170 the cloud controller reads `ccng`/`ccdb_ng`, later `cc`/`ccdb` (both written up to v170).
 Fixed addresses (nats, etcd, postgres, nfs, loggregator, traffic controller, router) are static IPs on a
-manual network, or BOSH DNS names `<index>.<job>.<network>.<deployment>.microbosh` on a dynamic one.
+manual network, or BOSH DNS names `<index>.<job>.<network>.<deployment>.microbosh` on a dynamic one (names
+in the director's canonical form: `_` becomes `-`).
 """
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +80,11 @@ def job_specs(version: int, dea_instances: int, routers: int) -> list[JobSpec]:
     return jobs
 
 
+def canonical(name: str) -> str:
+    """A name as the BOSH v1 director writes it into DNS records: lower case, `_` -> `-`, nothing else."""
+    return re.sub(r"[^a-z0-9-]", "", name.lower().replace("_", "-"))
+
+
 class Addresses:
     """Where each fixed-address job is reached: static IPs (manual network) or BOSH DNS names."""
 
@@ -100,8 +107,8 @@ class Addresses:
         else:
             for job in jobs:
                 if job.fixed:
-                    dashed = job.name.replace("_", "-")
-                    self.names[job.name] = [f"{i}.{dashed}.{net['name']}.{deployment}.microbosh"
+                    record = ".".join(canonical(n) for n in (job.name, net["name"], deployment))
+                    self.names[job.name] = [f"{i}.{record}.microbosh"
                                             for i in range(job.instances)]
 
     def of(self, job: str) -> list[str]:

@@ -88,6 +88,17 @@ def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
     assert m["properties"]["nfs_server"]["pipefs_directory"] == "/run/rpc_pipefs"
 
 
+def test_dns_names_use_the_directors_canonical_names(write_config, store):
+    """BOSH v1 writes DNS records with `_` turned into `-` in job, network and deployment names."""
+    def edit(d):
+        set_version(170)(d)
+        d["networks"][0]["name"] = "cf_net"
+    m = render("cf", load_config(write_config("basic", edit=edit)), store=store).manifest
+    assert m["properties"]["nats"]["machines"] == ["0.nats-z1.cf-net.cf.microbosh"]
+    assert m["properties"]["loggregator_endpoint"]["host"] == "0.loggregator-trafficcontroller-z1.cf-net.cf.microbosh"
+    assert m["properties"]["networks"]["apps"] == "cf_net"  # the manifest's own name, not a DNS label
+
+
 @pytest.mark.parametrize("stemcell_os, patched", [("ubuntu-lucid", False), ("ubuntu-precise", True),
                                                   ("ubuntu-trusty", True)])
 def test_ubuntu_patch_follows_the_rpc_pipefs_location(write_config, store, stemcell_os, patched):
