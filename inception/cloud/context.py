@@ -97,9 +97,11 @@ class CloudContext:
             if not self.client.list("listTags", resourceid=resource_id, key=ENV_TAG, value=self.env):
                 raise
 
-    def tag_filter(self, key: str) -> dict[str, Any]:
-        """List-command parameters matching resources tagged with this environment and `key`."""
-        return {"tags": [{"key": ENV_TAG, "value": self.env}, {"key": KEY_TAG, "value": key}]}
+    def list_tagged(self, command: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Resources tagged with this environment and `key`. CloudStack ORs several `tags` filters (a match of
+        any pair), so the API is asked for the `key` tag and the environment's is checked here."""
+        found = self.client.list(command, tags=[{"key": KEY_TAG, "value": key}], **params)
+        return [item for item in found if self.tags_of(item).get(ENV_TAG) == self.env]
 
     @staticmethod
     def tags_of(item: dict[str, Any]) -> dict[str, str]:

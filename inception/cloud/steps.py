@@ -272,7 +272,7 @@ class PublicIpStep(Step):
         network_id = self.parent_id(ctx, self.network_key)
         if network_id is None:
             return None
-        tagged = ctx.client.list("listPublicIpAddresses", associatednetworkid=network_id, **ctx.tag_filter(self.key))
+        tagged = ctx.list_tagged("listPublicIpAddresses", self.key, associatednetworkid=network_id)
         if tagged or not adopting:
             return tagged[0] if tagged else None
         orphans = [ip for ip in ctx.client.list("listPublicIpAddresses", associatednetworkid=network_id)

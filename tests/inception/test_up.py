@@ -173,3 +173,29 @@ def test_foreign_resource_is_refused_not_taken(cloud, make_env) -> None:
     assert result.returncode == 1
     assert "belongs to environment 'someone-else'" in result.stdout
     assert env.leftovers().keys() <= {"securitygroup"}   # nothing created before refusing
+
+
+def test_two_environments_on_one_network_each_get_their_own_public_ip(cloud, make_env) -> None:
+    """Two environments use one isolated network the operator made (an existing network is used, never taken
+    over): each finds its own public IP by its tags (CloudStack ORs tag filters), never the other's."""
+    cs = cloud.cs()
+    zone = cs.listZones(name="Sim-Advanced")["zone"][0]
+    offering = next(o for o in cs.listNetworkOfferings(guestiptype="Isolated", state="Enabled")["networkoffering"]
+                    if any(s["name"] == "SourceNat" for s in o["service"]))
+    cs.createNetwork(name="shared-net", displaytext="shared-net", zoneid=zone["id"], networkofferingid=offering["id"],
+                     gateway="10.7.0.1", netmask="255.255.255.0")
+    envs = []
+    for name, subdir in (("sh1", "first"), ("sh2", "second")):
+        config = advanced_config(name)
+        config["networks"][0]["cloudstack_network"] = "shared-net"
+        envs.append(make_env(cloud, config, subdir))
+        out = " ".join(envs[-1].run("up", "--cloud-only", "--non-interactive").stdout.split())
+        assert "created public IP" in out and "network shared-net" in out, out
+    ips = {tag["value"]: tag["resourceid"] for tag in cloud.resources()["tag"]
+           if tag["resourcetype"] == "PublicIpAddress" and tag["key"] == "inception-environment"}
+    assert set(ips) == {"sh1", "sh2"} and ips["sh1"] != ips["sh2"]
+    for env in envs:   # each finds its own again
+        assert "created" not in env.run("up", "--cloud-only", "--non-interactive").stdout
+    for env in reversed(envs):
+        env.run("destroy", "--yes")
+        assert env.leftovers() == {}
