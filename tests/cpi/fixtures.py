@@ -36,3 +36,19 @@ def own(resources: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 def failed_calls(calls: list[dict[str, Any]], since: int = 0) -> list[dict[str, Any]]:
     return [c for c in calls[since:] if int(c.get("status", 200)) >= 400]
+
+
+def start_host_vm(sim_factory: Any, devices: Path) -> Any:
+    """A simulator whose host VM (the VM "the CPI runs on", for volume copy) is a fresh Sim-Basic VM; volumes
+    attached to it appear as files in `devices`."""
+    import requests
+
+    sim = sim_factory(host_vm_device_dir=devices)
+    cs = sim.cs()
+    zone = next(z for z in cs.listZones()["zone"] if z["name"] == "Sim-Basic")
+    template = cs.listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
+    offering = cs.listServiceOfferings(name="Small Instance")["serviceoffering"][0]
+    host = cs.deployVirtualMachine(zoneid=zone["id"], templateid=template["id"], serviceofferingid=offering["id"],
+                                   fetch_result=True)["virtualmachine"]
+    requests.post(sim.url("/_sim/host-vm"), json={"id": host["id"]}, timeout=10).raise_for_status()
+    return sim

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from tests.cpi.cpi_runner import ok, write_config
-from tests.cpi.fixtures import STEMCELL_PROPERTIES, make_image
+from tests.cpi.fixtures import STEMCELL_PROPERTIES, make_image, start_host_vm
 
 APIS = json.loads((Path(__file__).parents[2] / "simulator" / "data" / "cloudstack-apis.json").read_text())["apis"]
 DECLARED = {name.lower(): {p.lower() for p in api["params"]} for name, api in APIS.items()}
@@ -158,14 +158,7 @@ def test_every_parameter_sent_is_declared_by_cloudstack(sim, proxy: RecordingPro
 def test_volume_copy_parameters_are_declared(sim_factory, tmp_path: Path) -> None:
     """(B) volume copy: createVolume, attach to the CPI's own VM, snapshot, createTemplate."""
     devices = tmp_path / "dev"
-    sim = sim_factory(host_vm_device_dir=devices)
-    cs = sim.cs()
-    zone = next(z for z in cs.listZones()["zone"] if z["name"] == "Sim-Basic")
-    template = cs.listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
-    offering = cs.listServiceOfferings(name="Small Instance")["serviceoffering"][0]
-    host = cs.deployVirtualMachine(zoneid=zone["id"], templateid=template["id"], serviceofferingid=offering["id"],
-                                   fetch_result=True)["virtualmachine"]
-    requests.post(sim.url("/_sim/host-vm"), json={"id": host["id"]}, timeout=10).raise_for_status()
+    sim = start_host_vm(sim_factory, devices)
     for proxy in proxy_for(sim.endpoint):
         proxied = type("Proxied", (), {"endpoint": proxy.endpoint, "api_key": sim.api_key,
                                        "secret_key": sim.secret_key})

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.cpi.cpi_runner import error, ok, write_config
-from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own
+from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own, start_host_vm
 
 
 def _template_id(cid: str) -> str:
@@ -70,17 +70,8 @@ def test_bad_image_and_unknown_zone_are_cloud_errors(sim, tmp_path: Path) -> Non
 def test_volume_copy_from_the_cpis_own_vm(sim_factory, tmp_path: Path, mode: str) -> None:
     """Mode B: the CPI runs on a CloudStack VM (the simulator's host VM, found through its metadata service);
     the attached volume shows up as a device file the image is written onto."""
-    import requests
-
     devices = tmp_path / "dev"
-    sim = sim_factory(host_vm_device_dir=devices)
-    cs = sim.cs()
-    zone = next(z for z in cs.listZones()["zone"] if z["name"] == "Sim-Basic")
-    template = cs.listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
-    offering = cs.listServiceOfferings(name="Small Instance")["serviceoffering"][0]
-    host = cs.deployVirtualMachine(zoneid=zone["id"], templateid=template["id"], serviceofferingid=offering["id"],
-                                   fetch_result=True)["virtualmachine"]
-    requests.post(sim.url("/_sim/host-vm"), json={"id": host["id"]}, timeout=10).raise_for_status()
+    sim = start_host_vm(sim_factory, devices)
 
     image, sha = make_image(tmp_path, size=16 << 20, seed=15)
     config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", zones=["Sim-Advanced"],
