@@ -118,6 +118,18 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+def _static_ips(entry: Any) -> list[str] | None:
+    """A job's static_ips entry, an IP or a range `a - b` as the BOSH director accepts it, as its IPs (None when
+    it is neither)."""
+    try:
+        first, last = parse_range(str(entry))
+    except ValueError:
+        return None
+    if int(last) - int(first) >= 65536:
+        return None
+    return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
+
+
 def _is_ip(text: Any) -> bool:
     try:
         ipaddress.IPv4Address(str(text))
@@ -210,13 +222,16 @@ class _Checker:
                 self.add(subject, "job networks exist", f"network {name!r} is not defined")
                 continue
             kind = nets[name].get("type", "manual")
-            ips = jn.get("static_ips") or []
+            ips: list[str] = []
+            for entry in jn.get("static_ips") or []:
+                expanded = _static_ips(entry)
+                if expanded is None:
+                    self.add(subject, "static IPs are valid IP addresses or ranges", f"{entry!r} on network {name!r}")
+                else:
+                    ips += expanded
             defaults = jn.get("default") or []
             if not set(defaults) <= {"dns", "gateway"}:
                 self.add(subject, "default is a subset of [dns, gateway]", f"network {name!r} default {defaults}")
-            for ip in ips:
-                if not _is_ip(ip):
-                    self.add(subject, "static IPs are valid IP addresses", f"{ip!r} on network {name!r}")
             if ips and kind == "dynamic":
                 self.add(subject, "static IPs only on manual or vip networks",
                          f"network {name!r} is dynamic (did not match magic DYNAMIC IP)")

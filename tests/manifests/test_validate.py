@@ -201,3 +201,16 @@ MALFORMED = [
 def test_malformed_structure_is_a_violation(doc, subject, rule):
     violations = validate(doc)
     assert any(v.subject == subject and v.rule == rule for v in violations), violations
+
+
+def test_static_ip_ranges_count_as_the_director_expands_them(cf):
+    """BOSH v1 accepts `a - b` ranges in a job's static_ips; each address counts towards the instances."""
+    two = broken(cf, lambda m: (job(m, "nats_z1").update(instances=2),
+                                job(m, "nats_z1")["networks"][0].update(static_ips=["10.0.0.30 - 10.0.0.31"])))
+    assert [v for v in validate(two, zone_type="advanced") if v.subject == "job 'nats_z1'"] == []
+    three = broken(cf, lambda m: job(m, "nats_z1")["networks"][0].update(static_ips=["10.0.0.30 - 10.0.0.32"]))
+    assert [v.rule for v in validate(three, zone_type="advanced") if v.subject == "job 'nats_z1'"] == [
+        "static IP count equals instances"]
+    backwards = broken(cf, lambda m: job(m, "nats_z1")["networks"][0].update(static_ips=["10.0.0.32 - 10.0.0.30"]))
+    assert [v.rule for v in validate(backwards, zone_type="advanced") if v.subject == "job 'nats_z1'"] == [
+        "static IPs are valid IP addresses or ranges"]
