@@ -5,16 +5,19 @@ Both stream the disk image out of the stemcell's `image` tarball (cpi.stemcell r
 from __future__ import annotations
 
 import io
+import ipaddress
 import logging
 import secrets
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from cpi.cloudstack.errors import OutcomeUnknownError
+from cpi.config import CpiConfig
 from cpi.methods.stemcell import Stemcell, delete_template_quietly
 from cpi.protocol import CloudError
 from cpi.stemcell import open_inner_image
@@ -78,12 +81,33 @@ class _ImageServer(ThreadingHTTPServer):
         self.path = f"/stemcell/{secrets.token_urlsafe(16)}/{filename}"
 
 
-def _serve(stemcell: Stemcell) -> tuple[_ImageServer, str]:
-    config = stemcell.cloud.config
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def advertised_host(config: CpiConfig) -> str:
+    """The host in the URL CloudStack downloads the stemcell from. A loopback address only reaches a CloudStack
+    on this machine (the simulator): for any other, fail now rather than when its download times out."""
     host = config.stemcell_http_host or config.stemcell_http_bind
     if host in ("0.0.0.0", "::", ""):
         raise CloudError("stemcell_http_bind listens on every address: set cloudstack.stemcell_http_host to the "
                          "address CloudStack's secondary storage can reach this machine at")
+    if _is_loopback(host) and not _is_loopback(urlsplit(config.endpoint).hostname or ""):
+        raise CloudError(f"stemcell_upload url would serve the image at {host}, which CloudStack at "
+                         f"{urlsplit(config.endpoint).hostname} cannot reach: set cloudstack.stemcell_http_bind "
+                         "(and stemcell_http_host) to an address of this machine its secondary storage can reach, "
+                         "give the stemcell an image_url, or use stemcell_upload: upload")
+    return host
+
+
+def _serve(stemcell: Stemcell) -> tuple[_ImageServer, str]:
+    config = stemcell.cloud.config
+    host = advertised_host(config)
     filename = f"{stemcell.name}.{EXTENSIONS[stemcell.info.cloudstack_format]}"
     server = _ImageServer(config.stemcell_http_bind, stemcell.image_path, filename)
     threading.Thread(target=server.serve_forever, name="stemcell-http", daemon=True).start()

@@ -200,3 +200,24 @@ def test_races_leave_no_referenced_template_deleted_and_nothing_behind(sim_facto
     assert own(sim.resources(), "template") == []
     # the one refusal a race may cause: tagging a template deleted since it was listed (then a new one is made)
     assert {c["command"] for c in failed_calls(sim.calls())} <= {"createTags"}
+
+
+def _url_mode_config(endpoint: str, **cloudstack: str):
+    from cpi.config import parse_config
+
+    return parse_config({"cloud": {"plugin": "cloudstack", "properties": {
+        "cloudstack": {"endpoint": endpoint, "api_key": "k", "secret_access_key": "s", "default_zone": "z",
+                       "stemcell_upload": "url", **cloudstack},
+        "agent": {"mbus": "https://mbus:p@0.0.0.0:6868"}}}})
+
+
+def test_url_mode_refuses_a_loopback_image_url_a_remote_cloudstack_cannot_reach() -> None:
+    from cpi.methods.stemcell_upload import advertised_host
+    from cpi.protocol import CloudError
+
+    with pytest.raises(CloudError, match=r"serve the image at 127\.0\.0\.1, which CloudStack at cloud\.example\.com "
+                                         r"cannot reach: set cloudstack\.stemcell_http_bind"):
+        advertised_host(_url_mode_config("https://cloud.example.com/client/api"))
+    assert advertised_host(_url_mode_config("http://127.0.0.1:8080/client/api")) == "127.0.0.1"   # the simulator
+    assert advertised_host(_url_mode_config("https://cloud.example.com/client/api", stemcell_http_bind="0.0.0.0",
+                                            stemcell_http_host="10.1.1.5")) == "10.1.1.5"
