@@ -152,18 +152,22 @@ class CloudStackClient(CloudStack):
                 return items
             page += 1
 
+    def list_found(self, command: str, **filters: Any) -> list[dict[str, Any]]:
+        """``list``, but empty where CloudStack answers that a filtered-on id does not exist (a 431)."""
+        try:
+            return self.list(command, **filters)
+        except CloudStackError as exc:
+            if exc.is_not_found:
+                return []
+            raise
+
     def find_one(self, command: str, **filters: Any) -> dict[str, Any] | None:
         """The single item of ``command`` matching ``filters``, or None if there is none.
 
         CloudStack matches ``name`` by substring and answers an unknown ``id`` with a 431 "not
         found" error; both are normalised here. More than one match is an error.
         """
-        try:
-            items = self.list(command, **filters)
-        except CloudStackError as exc:
-            if exc.is_not_found:
-                return None
-            raise
+        items = self.list_found(command, **filters)
         for key in ("id", "name"):
             if key in filters:
                 items = [item for item in items if item.get(key) == filters[key]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from cpi.cloudstack.errors import CloudStackError
 from cpi.methods import stemcell_refs
 from cpi.methods.cloud import Cloud, names_of
 from cpi.networks import Zone
@@ -106,7 +105,7 @@ def template(cloud: Cloud, stemcell_cid: str, zone: Zone) -> dict[str, Any]:
     template_id = stemcell_refs.template_id(stemcell_cid)
     found = cloud.client.find_one("listTemplates", templatefilter="executable", id=template_id, zoneid=zone.id)
     if found is None:
-        elsewhere = _quiet_list(cloud, "listTemplates", templatefilter="executable", id=template_id)
+        elsewhere = cloud.client.list_found("listTemplates", templatefilter="executable", id=template_id)
         if elsewhere:  # made for other zones: the VM's zone is missing from the config
             raise CloudError(f"stemcell {stemcell_cid} is not in zone {zone.name}, only in "
                              f"{', '.join(sorted(str(t.get('zonename')) for t in elsewhere))}; add {zone.name} to "
@@ -115,13 +114,3 @@ def template(cloud: Cloud, stemcell_cid: str, zone: Zone) -> dict[str, Any]:
     if not found.get("isready"):
         raise CloudError(f"stemcell {stemcell_cid} is not ready in zone {zone.name} ({found.get('status')})", ok_to_retry=True)
     return found
-
-
-def _quiet_list(cloud: Cloud, command: str, **params: Any) -> list[dict[str, Any]]:
-    """A list that is empty when CloudStack answers that a filtered-on id does not exist."""
-    try:
-        return cloud.client.list(command, **params)
-    except CloudStackError as exc:
-        if exc.is_not_found:
-            return []
-        raise

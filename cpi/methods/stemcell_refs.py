@@ -71,12 +71,7 @@ def _holder(cloud: Cloud) -> str:
 
 def _tags(cloud: Cloud, template: str) -> dict[str, str]:
     """The template's tags (none when it is gone)."""
-    try:
-        found = cloud.client.list("listTags", resourceid=template, resourcetype="Template", listall="true")
-    except CloudStackError as exc:
-        if exc.is_not_found:
-            return {}
-        raise
+    found = cloud.client.list_found("listTags", resourceid=template, resourcetype="Template", listall="true")
     return {t["key"]: t.get("value", "") for t in found}
 
 
@@ -85,12 +80,7 @@ def _references(tags: dict[str, str]) -> list[str]:
 
 
 def _exists(cloud: Cloud, template: str) -> bool:
-    try:
-        return bool(cloud.client.list("listTemplates", templatefilter="self", id=template))
-    except CloudStackError as exc:
-        if exc.is_not_found:
-            return False
-        raise
+    return bool(cloud.client.list_found("listTemplates", templatefilter="self", id=template))
 
 
 def _add(cloud: Cloud, template: str, tags: dict[str, str]) -> None:
