@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 DEPLOYMENTS = {"bosh": "full BOSH", "cf": "Cloud Foundry"}   # kind: title
 
 
+def _vars_store(session: "Session", kind: str) -> Path:
+    """The deployment's generated secrets (uploaded for `bosh deploy --vars-store`, brought back after)."""
+    return session.state_dir.secrets / f"{kind}-creds.yml"
+
+
 def _render(kind: str, session: "Session", config: "ProjectConfig",
             variables: dict[str, str]) -> tuple[Path, Path, str]:
     """Write the deployment's manifest and the cloud config into secrets/; (manifest, cloud config, name)."""
@@ -26,8 +31,7 @@ def _render(kind: str, session: "Session", config: "ProjectConfig",
     from inception.manifests.varstore import VarsStore
 
     title = DEPLOYMENTS[kind]
-    vars_store = session.state_dir.secrets / f"{kind}-creds.yml"
-    rendered = render(kind, config, store=VarsStore(vars_store), variables=variables)
+    rendered = render(kind, config, store=VarsStore(_vars_store(session, kind)), variables=variables)
     manifest = session.state_dir.write_secret(f"{kind}.yml", rendered.text)
     cloud_config = session.state_dir.write_secret("cloud-config.yml", render("cloud-config", config).text)
     name = rendered.manifest["name"]
@@ -73,7 +77,7 @@ def _deploy(kind: str, config: Path, state_dir: Optional[Path]) -> None:
                 manifest, cloud_config, name = _render(kind, session, bundle.config, {"director_uuid": uuid})
                 session.state.set_step(step, status="running", deployment=name)
                 deploy(host, layout, bosh=bosh, director=access, deployment=name, manifest=manifest,
-                       vars_store=session.state_dir.secrets / f"{kind}-creds.yml", releases=releases,
+                       vars_store=_vars_store(session, kind), releases=releases,
                        stemcells=[stemcell], cloud_config=cloud_config,
                        on_output=echo, on_step=lambda message: line("step", message))
         except RemoteError as exc:   # its message carries no secret (inception.remote.errors)

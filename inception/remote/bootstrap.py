@@ -350,6 +350,16 @@ def delete_env(host: RemoteHost, layout: RemoteLayout, *, bosh: str, files: Dire
     return True
 
 
+def _director_bosh(host: RemoteHost, layout: RemoteLayout, bosh: str, director: DirectorAccess,
+                   on_output: OutputCallback | None) -> Callable[..., None]:
+    """`bosh -n ARGS` against the director, under the workspace lock, its credentials in the environment."""
+    env, secrets = director.env(), [director.client_secret]
+
+    def bosh_run(*args: str) -> None:
+        run_bosh(host, layout, [bosh, "-n", *args], env=env, secrets=secrets, on_output=on_output)
+    return bosh_run
+
+
 def deploy(host: RemoteHost, layout: RemoteLayout, *, bosh: str, director: DirectorAccess, deployment: str,
            manifest: Path, vars_store: Path | None = None, ops_files: Sequence[Path] = (),
            releases: Sequence[Artifact] = (), stemcells: Sequence[Artifact] = (),
@@ -362,11 +372,7 @@ def deploy(host: RemoteHost, layout: RemoteLayout, *, bosh: str, director: Direc
     host.run(["mkdir", "-p", "-m", "700", "--", posixpath.join(workdir, "ops")])
     report = sync_artifacts(host, layout.path(RELEASES_DIR), releases, on_step=on_step)
     report.merge(sync_artifacts(host, layout.path(STEMCELLS_DIR), stemcells, on_step=on_step))
-    env, secrets = director.env(), [director.client_secret]
-
-    def bosh_run(*args: str) -> None:
-        run_bosh(host, layout, [bosh, "-n", *args], env=env, secrets=secrets, on_output=on_output)
-
+    bosh_run = _director_bosh(host, layout, bosh, director, on_output)
     for stemcell in stemcells:
         on_step(f"uploading stemcell {stemcell.name} to the director")
         bosh_run("upload-stemcell", posixpath.join(STEMCELLS_DIR, stemcell.name))
@@ -402,8 +408,7 @@ def director_uuid(host: RemoteHost, *, bosh: str, director: DirectorAccess) -> s
     try:
         uuid = json.loads(result.stdout)["Tables"][0]["Rows"][0]["uuid"]
     except (ValueError, LookupError, TypeError):
-        raise RemoteError(f"`bosh env --json` on the inception VM gave no director UUID: {result.stdout[:200]!r}") \
-            from None
+        uuid = None
     if not isinstance(uuid, str) or not uuid:
         raise RemoteError(f"`bosh env --json` on the inception VM gave no director UUID: {result.stdout[:200]!r}")
     return uuid
@@ -415,16 +420,13 @@ def delete_deployments(host: RemoteHost, layout: RemoteLayout, *, bosh: str, dir
     """Before `delete-env`: delete what the director made, which no state of ours records (the deployments' VMs
     and disks, the templates of the stemcells uploaded to it). `delete-deployment --force` goes on past a VM the
     CPI cannot reach and succeeds when the deployment is already gone; `clean-up --all` then deletes the
-    director's stemcells (their CloudStack templates) and releases. Nothing to do without deployments."""
-    if not deployments:
-        return
-    env, secrets = director.env(), [director.client_secret]
+    director's stemcells (their CloudStack templates) and releases."""
+    bosh_run = _director_bosh(host, layout, bosh, director, on_output)
     for deployment in deployments:
         on_step(f"deleting deployment {deployment}")
-        run_bosh(host, layout, [bosh, "-n", "-d", deployment, "delete-deployment", "--force"], env=env,
-                 secrets=secrets, on_output=on_output)
+        bosh_run("-d", deployment, "delete-deployment", "--force")
     on_step("deleting the director's stemcells and releases")
-    run_bosh(host, layout, [bosh, "-n", "clean-up", "--all"], env=env, secrets=secrets, on_output=on_output)
+    bosh_run("clean-up", "--all")
 
 
 # -- the whole bootstrap, for `inception up` -------------------------------------------------------------

@@ -23,8 +23,9 @@ def cloud(request: pytest.FixtureRequest):
     sim.stop()
 
 
-def _spawn(cloud, cwd: Path, *args: str) -> pexpect.spawn:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "TERM": "dumb", "NO_COLOR": "1", **cloud.env()}
+def _spawn(cloud, cwd: Path, *args: str, **env: str) -> pexpect.spawn:
+    """`inception init ARGS` in a pty; `env` adds to or overrides the environment (the simulator's credentials)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "TERM": "dumb", "NO_COLOR": "1", **cloud.env(), **env}
     child = pexpect.spawn(INCEPTION[0], ["init", *args], cwd=str(cwd), env=env, encoding="utf-8", timeout=30,
                           dimensions=(60, 200))
     child.logfile_read = sys.stdout
@@ -107,10 +108,7 @@ def test_interrupted_wizard_resumes_with_unanswered_questions_only(cloud, tmp_pa
 
 
 def test_wrong_credentials_are_reported_and_asked_again_with_the_tried_ones_as_defaults(cloud, tmp_path: Path) -> None:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb", "NO_COLOR": "1", **cloud.env(),
-           "CLOUDSTACK_SECRET": "not-the-secret"}
-    child = pexpect.spawn(INCEPTION[0], ["init"], cwd=str(tmp_path), env=env, encoding="utf-8", timeout=30,
-                          dimensions=(60, 200))
+    child = _spawn(cloud, tmp_path, CLOUDSTACK_SECRET="not-the-secret")
     transcript = io.StringIO()
     child.logfile_read = transcript
     _answer(child, [("Environment name", "creds")])
