@@ -116,8 +116,8 @@ class Spec:
             return value
         if len(value) > param.length:
             raise server_error(PARAM_ERROR, f"Unable to execute API command {cmd.short_name} due to invalid value. "
-                               f"Value greater "
-                              f"than max allowed length {param.length} for param: {param.name}")
+                                            f"Value greater than max allowed length {param.length} for param: "
+                                            f"{param.name}")
         return value
 
     @staticmethod
