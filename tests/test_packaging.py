@@ -1,5 +1,6 @@
 """A wheel built from the repository carries every data file the code reads at run time (the config schema, the
-API specification, the release's templates, the Ubuntu 12.04 ops file), so `pip install .` works like `-e .`."""
+API specification, the release's templates, the Ubuntu 12.04 ops file), so `pip install .` works like `-e .`, and
+nothing that exists only for the tests (the test doubles of tests/testkit) reaches an operator's machine."""
 from __future__ import annotations
 
 import subprocess
@@ -16,7 +17,7 @@ def _tracked(*paths: str) -> list[str]:
     return [name for name in out.stdout.decode().split("\0") if name]
 
 
-def test_wheel_holds_every_data_file_the_packages_use(tmp_path: Path) -> None:
+def test_wheel_holds_every_data_file_the_packages_use_and_no_test_helper(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
     # Build from the tracked files only (a clean checkout), keeping symlinks as they are in git.
@@ -27,6 +28,11 @@ def test_wheel_holds_every_data_file_the_packages_use(tmp_path: Path) -> None:
                     "-w", str(tmp_path / "dist"), str(source)], check=True, capture_output=True, timeout=300)
     wheel = next((tmp_path / "dist").glob("cloudstack_inception-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
+
+    test_only = sorted(name for name in names if name.startswith("tests/") or "/testing/" in name
+                       or "testkit" in name or Path(name).name.startswith(("fake_", "test_", "conftest")))
+    assert not test_only, f"test helpers shipped in the wheel: {test_only}"
+    assert any(name.startswith("simulator/") for name in names) and any(name.startswith("cpi/") for name in names)
 
     data_files = [name for name in _tracked(*PACKAGES) if not name.endswith(".py") and not (REPO / name).is_symlink()]
     assert data_files, "the packages have data files to check"

@@ -32,9 +32,9 @@ from inception.cloud.bootstrap import MANIFEST_SECRET, STATE_SECRET, VARS_SECRET
 from inception.cloud.steps import keypair_secret
 from inception.cloud.userdata import HOST_KEY_SECRET
 from inception.remote.hostkeys import HostKey, fingerprint, generate_host_key
-from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
-from inception.testing.fileserver import FileServer
-from inception.testing.sshd import RunningSshd, free_port, public_line
+from testkit.fake_bosh import fake_bosh_bytes, recorded_calls
+from testkit.fileserver import FileServer
+from testkit.sshd import RunningSshd, free_port, public_line
 from tests.inception.conftest import Env, advanced_config, basic_config, bootstrappable
 
 USER = os.environ.get("INCEPTION_TEST_SSH_USER") or getpass.getuser()

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from inception.remote.ssh import RemoteHost
-from inception.testing.fileserver import FileServer
-from inception.testing.sshd import RunningSshd
+from testkit.fileserver import FileServer
+from testkit.sshd import RunningSshd
 
 
 @pytest.fixture(scope="session")

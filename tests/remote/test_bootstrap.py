@@ -29,9 +29,9 @@ from inception.remote.bootstrap import (
 from inception.remote.bosh_cli import BoshCliSource, install_bosh_cli
 from inception.remote.errors import ChecksumMismatchError, RemoteCommandError, RemoteError
 from inception.remote.ssh import RemoteHost
-from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
-from inception.testing.fileserver import FileServer
-from inception.testing.sshd import RunningSshd
+from testkit.fake_bosh import fake_bosh_bytes, recorded_calls
+from testkit.fileserver import FileServer
+from testkit.sshd import RunningSshd
 
 CREATE_ENV_LINES = ["Started validating", "Finished validating (00:00:00)", "Started installing CPI",
                     "Started deploying", "Finished deploying (00:00:00)", "Succeeded"]

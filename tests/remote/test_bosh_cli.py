@@ -11,8 +11,8 @@ import pytest
 from inception.remote.bosh_cli import BoshCliSource, install_bosh_cli
 from inception.remote.errors import ChecksumMismatchError, RemoteCommandError
 from inception.remote.ssh import RemoteHost
-from inception.testing.fake_bosh import fake_bosh_bytes, recorded_calls
-from inception.testing.fileserver import FileServer
+from testkit.fake_bosh import fake_bosh_bytes, recorded_calls
+from testkit.fileserver import FileServer
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from inception.remote.bootstrap import wait_for_cloud_init
 from inception.remote.errors import RemoteError
 from inception.remote.ssh import RemoteHost
-from inception.testing.sshd import RunningSshd
+from testkit.sshd import RunningSshd
 
 # Prints what `cloud-init status --wait --long` prints while it waits, then exits with the status in ./exit-status.
 FAKE_CLOUD_INIT = """#!/bin/sh

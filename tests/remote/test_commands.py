@@ -15,7 +15,7 @@ from inception.manifests.secrets import SecretGenerator
 from inception.remote.connection import load_connection, record_director, record_inception_vm
 from inception.remote.hostkeys import generate_host_key
 from inception.state import StateDir
-from inception.testing.sshd import RunningSshd
+from testkit.sshd import RunningSshd
 
 INCEPTION = str(Path(sys.executable).with_name("inception"))
 

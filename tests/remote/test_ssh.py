@@ -21,7 +21,7 @@ from inception.remote.errors import (
 from inception.remote.redact import redact
 from inception.remote.hostkeys import generate_host_key
 from inception.remote.ssh import RemoteHost
-from inception.testing.sshd import RunningSshd, free_port
+from testkit.sshd import RunningSshd, free_port
 
 
 def test_pinned_host_key_connects_and_runs(remote: RemoteHost, sshd: RunningSshd) -> None:
