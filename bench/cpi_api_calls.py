@@ -1,5 +1,5 @@
 """API calls per CPI method, from the simulator's call log, next to what the Orange Go CPI sends
-(cloudstack-cpis.md §5), plus job polling: queryAsyncJobResult calls per async job and the CPI's wall time.
+(orange-cloudfoundry/bosh-cpi-cloudstack, action/*.go), plus job polling: queryAsyncJobResult calls per async job and the CPI's wall time.
 
 Usage: .venv/bin/python bench/cpi_api_calls.py [--latency instant|realistic] [--time-scale F]
 """

@@ -3,7 +3,8 @@
 
 Every call appends one JSON line to `<this file>.log.jsonl`: argv, cwd, the BOSH_* environment, stdin and
 the sha256 of every argument naming an existing file. It prints output shaped like the real CLI's, and
-`create-env` writes a state file at `--state` like bosh-cli's (bosh-cpi.md §9) and adds a generated value
+`create-env` writes a state file at `--state` like bosh-cli's
+(cloudfoundry/bosh-cli config/deployment_state_service.go) and adds a generated value
 to the `--vars-store`; `delete-env` removes the state file as bosh-cli does. A manifest containing
 `fake-bosh: fail` makes create-env/deploy fail after printing some output; a file `<this file>.fail-<command>`
 makes that command fail (e.g. `.fail-delete-deployment`). While a file `<this file>.hold` exists, create-env
