@@ -82,6 +82,8 @@ def render_command(
         raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
     for path in rendered.ops_applied:
         err.print(f"applied ops file {path}", highlight=False, markup=False)
+    for warning in rendered.warnings:
+        err.print(warning, highlight=False, markup=False, soft_wrap=True)
     if rendered.generated:
         err.print(f"generated {len(rendered.generated)} secrets into {store_path}", highlight=False, markup=False)
     if output:
@@ -100,7 +102,9 @@ def check_command(
     zone_type: Optional[str] = typer.Option(None, "--zone-type", help="basic or advanced: adds the zone rules"),
     stemcell_os: Optional[str] = typer.Option(None, "--stemcell-os", help="e.g. ubuntu-precise: adds its rules"),
 ) -> None:
-    """Check a manifest against the BOSH director's rules and the completeness checklist."""
+    """Check a manifest against the BOSH director's and bosh CLI's rules, the job specs of the release versions it
+    names (unknown jobs, missing required properties, addresses) and the completeness checklist; properties no
+    job declares are warnings."""
     from inception.config.yamlio import YamlError, load_yaml
     from inception.manifests.validate import ManifestError, check, manifest_kind
 
@@ -108,12 +112,16 @@ def check_command(
         raise _fail(f"--zone-type {zone_type!r}: use basic or advanced")
     try:
         doc = load_yaml(manifest)
-        check(doc, str(manifest), zone_type=zone_type, stemcell_os=stemcell_os)
+        warnings = check(doc, str(manifest), zone_type=zone_type, stemcell_os=stemcell_os)
     except YamlError as exc:
         raise _fail(str(exc)) from None
     except ManifestError as exc:
         raise _fail(str(exc)) from None
-    typer.echo(f"{manifest}: OK ({manifest_kind(doc)})")
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/yellow] {escape(str(warning).removeprefix('warning: '))}", highlight=False,
+                  soft_wrap=True)
+    note = f", {len(warnings)} warning{'s' if len(warnings) != 1 else ''}" if warnings else ""
+    typer.echo(f"{manifest}: OK ({manifest_kind(doc)}{note})")
 
 
 def register(app: typer.Typer) -> None:

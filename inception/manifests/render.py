@@ -48,6 +48,7 @@ class Rendered:
     manifest: dict[str, Any]
     ops_applied: list[str] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # manifests check warnings (properties no job declares)
 
     @property
     def text(self) -> str:
@@ -126,6 +127,6 @@ def render(kind: str, config: ProjectConfig, *, ops_files: Sequence[str | os.Pat
         if hints:
             raise VariablesError(f"{exc}; " + "; ".join(hints), exc.missing) from None
         raise
-    check(manifest, f"rendered {kind} manifest", zone_type=zone_type, stemcell_os=os_name)
+    warnings = check(manifest, f"rendered {kind} manifest", zone_type=zone_type, stemcell_os=os_name)
     store.save()
-    return Rendered(kind, manifest, applied, list(store.changed))
+    return Rendered(kind, manifest, applied, list(store.changed), [str(w) for w in warnings])

@@ -1,21 +1,24 @@
-"""Manifest validation: BOSH v1 director rules, bosh-cli create-env rules, cloud-config rules, and the
-completeness checklist for cf-release manifests (docs/manifests.md lists every rule).
+"""Manifest validation: BOSH v1 director rules, bosh-cli create-env rules, cloud-config rules, the
+completeness checklist for cf-release manifests, and the job specs of the releases a manifest names
+(release_check.py); docs/manifests.md lists every rule.
 
-`validate(doc, zone_type=None, stemcell_os=None)` returns Violations; `check(...)` raises ManifestError.
-A Violation names its subject (`job 'router_z1'`), the rule and what is wrong.
+`validate(doc, zone_type=None, stemcell_os=None)` returns Violations, errors and warnings; `check(...)` raises
+ManifestError when there is an error and returns the warnings. A Violation names its subject
+(`job 'router_z1'`), the rule and what is wrong.
 """
 from __future__ import annotations
 
 import ipaddress
 import re
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 
 from inception.config.loader import parse_range
 from inception.config.stemcell import RUN_PIPEFS_OS
+from inception.manifests.findings import Violation
+from inception.manifests.release_check import release_findings
 from inception.manifests.shape import shape_problems
 
 SAMPLE_SECRETS = {"c1oudc0w", "admin", "password", "changeme"}
@@ -65,16 +68,6 @@ REQUIRED_PROPERTIES: dict[str, list[str]] = {
     "syslog_aggregator": ["syslog_aggregator.port", "domain"],
 }
 LEGACY_CC = {"cc.": "ccng.", "ccdb.": "ccdb_ng."}
-
-
-@dataclass(frozen=True)
-class Violation:
-    subject: str  # "job 'router_z1'", "resource pool 'small'", "manifest"
-    rule: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.subject}: {self.detail} (rule: {self.rule})"
 
 
 class ManifestError(Exception):
@@ -144,6 +137,7 @@ class _Checker:
         self.zone_type = zone_type
         self.stemcell_os = stemcell_os
         self.out: list[Violation] = []
+        self.ip_owner: dict[tuple[str, str], str] = {}  # (network, static IP) -> the job holding it
 
     def add(self, subject: str, rule: str, detail: str) -> None:
         self.out.append(Violation(subject, rule, detail))
@@ -199,6 +193,15 @@ class _Checker:
                     if first not in cidr or last not in cidr:
                         self.add(subject, f"{field} addresses are inside the subnet range", f"{text} outside {cidr}")
 
+    def in_subnet(self, net: dict[str, Any], ip: str) -> bool:
+        for subnet in net.get("subnets") or []:
+            try:
+                if ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(str(subnet.get("range"))):
+                    return True
+            except ValueError:
+                continue
+        return False
+
     def static_in_range(self, net: dict[str, Any], ip: str) -> bool:
         for subnet in net.get("subnets") or []:
             for text in subnet.get("static") or []:
@@ -244,11 +247,19 @@ class _Checker:
                     self.add(subject, "a vip network needs static IPs", f"no static_ips on network {name!r}")
                 if defaults:
                     self.add(subject, "a vip network is never the default network", f"network {name!r} has default {defaults}")
+            for ip in ips:
+                owner = self.ip_owner.setdefault((name, ip), subject)
+                if owner != subject:
+                    self.add(subject, "a static IP belongs to one instance (director: IP already reserved)",
+                             f"{ip} on network {name!r} is also a static IP of {owner}: give each job its own IPs")
             if kind == "manual":
                 for ip in ips:
-                    if _is_ip(ip) and not self.static_in_range(nets[name], ip):
+                    if _is_ip(ip) and not self.in_subnet(nets[name], ip):
+                        self.add(subject, "static IPs are inside a subnet range of the network",
+                                 f"{ip} is outside every subnet range of network {name!r}: use an IP of its static range")
+                    elif _is_ip(ip) and not self.static_in_range(nets[name], ip):
                         self.add(subject, "static IPs are in the network's static ranges",
-                                 f"{ip} is not in network {name!r}'s static ranges")
+                                 f"{ip} is not in network {name!r}'s static ranges: add it to static or use one there")
         if vips > 1:
             self.add(subject, "at most one vip network per VM (CloudStack static NAT)", f"{vips} vip networks")
         if len(job_nets) > 1:
@@ -531,11 +542,15 @@ def validate(doc: Any, *, zone_type: str | None = None, stemcell_os: str | None 
     checker = _Checker(doc, zone_type, stemcell_os)
     {"create-env": checker.create_env, "deployment-v1": checker.deployment_v1,
      "deployment-v2": checker.deployment_v2, "cloud-config": checker.cloud_config}[kind]()
+    if kind != "cloud-config":
+        checker.out += release_findings(doc)
     return checker.out
 
 
-def check(doc: Any, source: str, **options: Any) -> None:
-    """Raise ManifestError when `validate` finds anything."""
-    violations = validate(doc, **options)
-    if violations:
-        raise ManifestError(source, violations)
+def check(doc: Any, source: str, **options: Any) -> list[Violation]:
+    """Raise ManifestError when `validate` finds an error; return the warnings."""
+    found = validate(doc, **options)
+    errors = [v for v in found if not v.warning]
+    if errors:
+        raise ManifestError(source, errors)
+    return [v for v in found if v.warning]
