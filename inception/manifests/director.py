@@ -38,54 +38,35 @@ def _variables(address: str, public_ip: str | None) -> list[dict[str, Any]]:
         ("default_ca", {"common_name": "ca", "is_ca": True}),
         ("mbus_bootstrap_ssl", {"ca": "default_ca", "common_name": address, "alternative_names": names}),
         ("director_ssl", {"ca": "default_ca", "common_name": address, "alternative_names": names}),
-        ("nats_ca", {"common_name": "default.nats-ca.bosh-internal", "is_ca": True}),
-        ("nats_server_tls", {"ca": "nats_ca", "common_name": "default.nats.bosh-internal",
-                             "alternative_names": [address], "extended_key_usage": ["server_auth"]}),
-        ("nats_clients_director_tls", {"ca": "nats_ca", "common_name": "default.director.bosh-internal",
-                                       "extended_key_usage": ["client_auth"]}),
-        ("nats_clients_health_monitor_tls", {"ca": "nats_ca", "common_name": "default.hm.bosh-internal",
-                                             "extended_key_usage": ["client_auth"]}),
-        ("blobstore_ca", {"common_name": "default.blobstore-ca.bosh-internal", "is_ca": True}),
-        ("blobstore_server_tls", {"ca": "blobstore_ca", "common_name": address, "alternative_names": [address]}),
     ]
     return ([{"name": n, "type": "password"} for n in passwords]
             + [{"name": n, "type": "certificate", "options": o} for n, o in certs])
 
 
 def _director_properties(config: ProjectConfig, name: str, address: str) -> dict[str, Any]:
+    """Properties of the bosh 262.3 jobs (nats, postgres-9.4, blobstore, director, health_monitor) and the CPI.
+
+    262.3 has no TLS for nats or the blobstore (nats.tls first appears in v262.8.0/v264.1): agents reach nats with
+    user/password in `agent.mbus`, and the blobstore over http with the agent's user/password in
+    `agent.blobstore`, both read by the CPI job, which hands them to every VM's agent settings."""
     ntp = list(config.director["ntp"])
-    db = {"listen_address": "127.0.0.1", "host": "127.0.0.1", "user": "postgres", "password": "((postgres_password))",
-          "database": "bosh", "adapter": "postgres"}
+    db = {"user": "postgres", "password": "((postgres_password))", "database": "bosh"}
     return {
         "agent": {
-            "mbus": f"nats://{address}:4222",
+            "mbus": f"nats://nats:((nats_password))@{address}:4222",
             "ntp": ntp,
-            "env": {"bosh": {"blobstores": [{"provider": "dav", "options": {
-                "endpoint": f"https://{address}:25250", "user": "agent", "password": "((blobstore_agent_password))",
-                "tls": {"cert": {"ca": "((blobstore_ca.certificate))"}}}}]}},
+            "blobstore": {"provider": "dav", "options": {"endpoint": f"http://{address}:25250", "user": "agent",
+                                                         "password": "((blobstore_agent_password))"}},
         },
-        "nats": {
-            "address": address, "user": "nats", "password": "((nats_password))",
-            "tls": {
-                "ca": "((nats_server_tls.ca))",
-                "client_ca": {"certificate": "((nats_ca.certificate))", "private_key": "((nats_ca.private_key))"},
-                "server": {"certificate": "((nats_server_tls.certificate))", "private_key": "((nats_server_tls.private_key))"},
-                "director": {"certificate": "((nats_clients_director_tls.certificate))",
-                             "private_key": "((nats_clients_director_tls.private_key))"},
-                "health_monitor": {"certificate": "((nats_clients_health_monitor_tls.certificate))",
-                                   "private_key": "((nats_clients_health_monitor_tls.private_key))"},
-            },
-        },
-        "postgres": dict(db),
+        "nats": {"address": address, "user": "nats", "password": "((nats_password))"},
+        "postgres": {"listen_address": "127.0.0.1", **db},  # the postgres-9.4 job's properties
         "blobstore": {
             "address": address, "port": 25250, "provider": "dav",
             "director": {"user": "director", "password": "((blobstore_director_password))"},
             "agent": {"user": "agent", "password": "((blobstore_agent_password))"},
-            "tls": {"cert": {"ca": "((blobstore_ca.certificate))", "certificate": "((blobstore_server_tls.certificate))",
-                             "private_key": "((blobstore_server_tls.private_key))"}},
         },
         "director": {
-            "address": "127.0.0.1", "name": name, "db": dict(db), "cpi_job": CPI_JOB, "workers": 4,
+            "address": "127.0.0.1", "name": name, "db": {**db, "host": "127.0.0.1", "adapter": "postgres"}, "cpi_job": CPI_JOB, "workers": 4,
             "enable_dedicated_status_worker": True, "enable_post_deploy": True, "generate_vm_passwords": True,
             "flush_arp": True, "local_dns": {"enabled": True},
             "ssl": {"cert": "((director_ssl.certificate))", "key": "((director_ssl.private_key))"},
@@ -101,17 +82,20 @@ def _director_properties(config: ProjectConfig, name: str, address: str) -> dict
 
 def _jobs(config: ProjectConfig) -> list[dict[str, str]]:
     jobs = [{"name": "bpm", "release": "bpm"}] if (config.get("releases") or {}).get("bpm") else []
-    jobs += [{"name": j, "release": "bosh"} for j in ("nats", "postgres", "blobstore", "director", "health_monitor")]
+    jobs += [{"name": j, "release": "bosh"} for j in ("nats", "postgres-9.4", "blobstore", "director", "health_monitor")]
     return jobs + [{"name": CPI_JOB, "release": CPI_RELEASE}]
 
 
-def _instance_networks(config: ProjectConfig, ip: str | None, public_ip: str | None) -> tuple[list, list]:
-    """(manifest networks, instance networks) for the director VM."""
+def _instance_networks(config: ProjectConfig, ip: str | None, public_ip: str | None,
+                       address: str) -> tuple[list, list]:
+    """(manifest networks, instance networks) for the director VM. On a manual network the VM gets `address` as
+    its static IP even when that is a ((variable)) (e.g. -v full_bosh_address=<IP>): nats, the blobstore and
+    agent.mbus point at it, so the VM must really hold it."""
     net = config.director_network
     networks = [bosh_network(config, net, [ip] if ip else [])]
     mine: dict[str, Any] = {"name": net["name"]}
-    if ip:
-        mine["static_ips"] = [ip]
+    if ip or config.network_type(net) == "manual":
+        mine["static_ips"] = [address]
     instance = [mine]
     if public_ip:
         networks.append({"name": PUBLIC_NETWORK, "type": "vip", "cloud_properties": {}})
@@ -135,7 +119,7 @@ def micro_manifest(config: ProjectConfig) -> dict[str, Any]:
     address = _address(ip, "director_address")
     name = config.director_name
     offering = vm_offering(config, "director")
-    networks, instance_networks = _instance_networks(config, ip, public_ip)
+    networks, instance_networks = _instance_networks(config, ip, public_ip, address)
     disk_pool: dict[str, Any] = {"name": "disks", "disk_size": offering["disk_size"], "cloud_properties": {}}
     if offering.get("disk_offering"):
         disk_pool["cloud_properties"]["disk_offering"] = offering["disk_offering"]
@@ -177,7 +161,7 @@ def full_bosh_manifest(config: ProjectConfig) -> dict[str, Any]:
     address = _address(ip, "full_bosh_address")
     name = full.get("name") or f"{config.name}-full-bosh"
     offering = vm_offering(config, "director")
-    networks, instance_networks = _instance_networks(config, ip, public_ip)
+    networks, instance_networks = _instance_networks(config, ip, public_ip, address)
     compilation_offering = (config.get("offerings") or {}).get("compilation") or offering
     job: dict[str, Any] = {
         "name": "bosh", "instances": 1, "resource_pool": "director", "persistent_disk": offering["disk_size"],

@@ -36,9 +36,12 @@ BUILDERS: dict[str, Callable[[ProjectConfig], dict[str, Any]]] = {
 KINDS = tuple(BUILDERS)
 NEEDS_CREDENTIALS = ("micro", "bosh")
 VARIABLE_HINTS = {
-    "director_uuid": "set director.uuid in the config or pass -v director_uuid=$(bosh status --uuid)",
+    # bosh CLI v2: `bosh env` prints the director's Name/UUID/Version table (bosh-cli cmd/info_table.go)
+    "director_uuid": "set director.uuid in the config or pass -v director_uuid=<the UUID `bosh -e <env> env` "
+                     "prints; scripted: bosh -e <env> env --json | jq -r '.Tables[0].Rows[0].uuid'>",
     "director_address": "the director is on a dynamic network: pass -v director_address=<its IP or DNS name>",
-    "full_bosh_address": "set full_bosh.ip (manual network) or pass -v full_bosh_address=<IP or DNS name>",
+    "full_bosh_address": "set full_bosh.ip or pass -v full_bosh_address=<IP> (on a manual network: a free IP of its "
+                         "static range, which the full BOSH VM gets as its static IP)",
 }
 
 

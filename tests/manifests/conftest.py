@@ -27,6 +27,13 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
     return _write
 
 
+def stemcell_file(data: dict[str, Any]) -> None:
+    """Edit for the advanced example: its stemcell URL carries no sha1 (none is published for a CloudStack
+    stemcell, and create-env refuses an http URL without one), so create-env renders take the tarball as a file."""
+    data["stemcell"] = {"file": "bosh-stemcell-3468-cloudstack-kvm-ubuntu-trusty-go_agent.tgz",
+                        "name": data["stemcell"]["name"], "version": data["stemcell"]["version"]}
+
+
 KEYS_FILE = Path(__file__).parent / "data" / "golden-keys.pem"
 FIXED_NOW = __import__("datetime").datetime(2024, 1, 1, tzinfo=__import__("datetime").timezone.utc)
 UUID = "12345678-90ab-cdef-1234-567890abcdef"

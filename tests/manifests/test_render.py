@@ -15,7 +15,7 @@ from inception.manifests.render import PRECISE_OPS, render
 from inception.manifests.validate import validate
 from inception.manifests.varstore import VarsStore
 
-from .conftest import UUID
+from .conftest import UUID, stemcell_file
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -130,7 +130,7 @@ def test_cf_basic_shape_dynamic_dns_names_and_precise_patch(write_config, store)
 
 
 def test_micro_manifest_shapes(write_config, store, credentials_env):
-    adv = render("micro", load_config(write_config("advanced")), store=store).manifest
+    adv = render("micro", load_config(write_config("advanced", edit=stemcell_file)), store=store).manifest
     cp = adv["cloud_provider"]
     assert cp["template"] == {"name": "cloudstack_cpi", "release": "bosh-cloudstack-cpi"}
     assert cp["mbus"].startswith("https://mbus:") and cp["mbus"].endswith("@10.0.0.6:6868")
@@ -223,7 +223,7 @@ def test_render_needs_zone_type_and_sections(write_config):
 GOLDEN_CASES = {
     "cf-advanced-v175.yml": ("advanced", "cf", set_version(175)),
     "cf-basic-v160-precise.yml": ("basic", "cf", set_version(160)),
-    "micro-advanced.yml": ("advanced", "micro", None),
+    "micro-advanced.yml": ("advanced", "micro", stemcell_file),
     "cloud-config-advanced.yml": ("advanced", "cloud-config", None),
 }
 
@@ -256,7 +256,8 @@ def test_cpi_properties_match_the_cpi_job_spec(write_config, store, credentials_
         return out
 
     for zone, variables in (("advanced", {}), ("basic", {"director_address": "192.0.2.50"})):
-        micro = render("micro", load_config(write_config(zone)), store=store, variables=variables).manifest
+        micro = render("micro", load_config(write_config(zone, edit=stemcell_file if zone == "advanced" else None)),
+                       store=store, variables=variables).manifest
         given = names(micro["cloud_provider"]["properties"], micro["cloud_provider"]["properties"])
         assert given <= declared, f"not in the cloudstack_cpi job spec: {sorted(given - declared)}"
         assert required <= given
