@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inception.config.loader import ProjectConfig
+from inception.config.loader import ConfigError, Problem, ProjectConfig
 from inception.manifests.common import (
     AGENT_CACHE,
     CPI_JOB,
@@ -21,6 +21,7 @@ from inception.manifests.common import (
     vm_cloud_properties,
     vm_offering,
 )
+from inception.manifests.jobspecs import known_versions
 
 PUBLIC_NETWORK = "public"
 
@@ -104,7 +105,20 @@ def _instance_networks(config: ProjectConfig, ip: str | None, public_ip: str | N
     return networks, instance
 
 
+def _supported_bosh(config: ProjectConfig) -> None:
+    """The director manifests bind the jobs and properties of the bosh versions whose specs the project keeps
+    (postgres-9.4, nats without TLS...): any other version would get a manifest its release refuses."""
+    version = str(((config.get("releases") or {}).get("bosh") or {}).get("version", ""))
+    supported = known_versions("bosh")
+    if version not in supported:
+        raise ConfigError(config.source, [Problem(
+            "releases.bosh.version", f"bosh {version or '(none)'} is not supported: the director manifests are "
+            f"written for bosh {', '.join(supported)} (docs/manifests.md, Support matrix)",
+            f"set releases.bosh to version {supported[-1]} with its url and sha1")])
+
+
 def _releases(config: ProjectConfig, need_source: bool) -> list[dict[str, Any]]:
+    _supported_bosh(config)
     releases = [release_entry(config, "bosh", "bosh", need_source=need_source)]
     if (config.get("releases") or {}).get("bpm"):
         releases.append(release_entry(config, "bpm", "bpm", need_source=need_source))
