@@ -73,32 +73,32 @@ def cpi_release(session: Session, bundle: Path) -> Path:
     return built.path
 
 
-def render_config(session: Session, release: Path, remote: bool) -> ProjectConfig:
-    """A copy of the config for rendering: the target's API credentials, and (for the VM) artifacts by the
-    relative paths inception.remote uploads them to. Never saved."""
+def render_config(session: Session, release: Path) -> ProjectConfig:
+    """A copy of the config for rendering: the target's API credentials, and artifacts by the relative paths
+    inception.remote uploads them to on the VM (uploaded, or downloaded there with the checksum checked).
+    Never saved."""
+    from inception.remote.fetch import url_basename
+
     data: dict[str, Any] = copy.deepcopy(session.config.data)
     target = session.target
     data["cloudstack"].update(endpoint=target.endpoint, api_key=target.api_key, secret_key=target.secret_key)
     releases = data.setdefault("releases", {})
     releases["cpi"] = {"version": release.name.removeprefix("bosh-cloudstack-cpi-").removesuffix(".tgz"),
-                       "file": f"{REMOTE_RELEASES}/{release.name}" if remote else str(release)}
-    if remote:   # as `artifacts` puts them on the VM: uploaded, or downloaded there with the checksum checked
-        from inception.remote.fetch import url_basename
-
-        for name, spec in releases.items():
-            if name != "cpi" and spec.get("file"):
-                spec["file"] = f"{REMOTE_RELEASES}/{Path(spec['file']).name}"
-            elif name in DIRECTOR_RELEASES and spec.get("url"):
-                spec["file"] = f"{REMOTE_RELEASES}/{url_basename(spec.pop('url'))}"
-        stemcell = data.get("stemcell") or {}
-        if stemcell.get("file"):
-            stemcell["file"] = f"{REMOTE_STEMCELLS}/{Path(stemcell['file']).name}"
-        elif stemcell.get("url"):
-            stemcell["file"] = f"{REMOTE_STEMCELLS}/{url_basename(stemcell.pop('url'))}"
+                       "file": f"{REMOTE_RELEASES}/{release.name}"}
+    for name, spec in releases.items():
+        if name != "cpi" and spec.get("file"):
+            spec["file"] = f"{REMOTE_RELEASES}/{Path(spec['file']).name}"
+        elif name in DIRECTOR_RELEASES and spec.get("url"):
+            spec["file"] = f"{REMOTE_RELEASES}/{url_basename(spec.pop('url'))}"
+    stemcell = data.get("stemcell") or {}
+    if stemcell.get("file"):
+        stemcell["file"] = f"{REMOTE_STEMCELLS}/{Path(stemcell['file']).name}"
+    elif stemcell.get("url"):
+        stemcell["file"] = f"{REMOTE_STEMCELLS}/{url_basename(stemcell.pop('url'))}"
     return validate_config(data, session.config.source)
 
 
-def prepare_bundle(session: Session, *, remote: bool) -> Bundle:
+def prepare_bundle(session: Session) -> Bundle:
     """Render the Micro BOSH manifest (vars store in secrets/), build the CPI release, write the scripts."""
     from inception.manifests.render import render
     from inception.manifests.varstore import VarsStore
@@ -106,20 +106,20 @@ def prepare_bundle(session: Session, *, remote: bool) -> Bundle:
     state_dir = session.state_dir
     bundle = _bundle_dir(state_dir)
     release = cpi_release(session, bundle)
-    config = render_config(session, release, remote)
+    # The manifest is for the inception VM even when nothing is uploaded (simulator): artifacts by the paths of the
+    # VM's workspace (releases/<name>, stemcells/<name>), which bosh-cli resolves against the manifest's directory
+    # (release/set/manifest/parser.go: AbsolutifyPath), never a path of this machine.
+    config = render_config(session, release)
     vars_store = state_dir.secrets / VARS_SECRET
     rendered = render("micro", config, store=VarsStore(vars_store))
     manifest = state_dir.write_secret(MANIFEST_SECRET, rendered.text)
-    scripts = {
-        "create-env.sh": f"bosh create-env ../{state_dir.relative(manifest)} --state ../secrets/{STATE_SECRET} "
-                         f"--vars-store ../secrets/{VARS_SECRET}",
-        "delete-env.sh": f"bosh delete-env ../{state_dir.relative(manifest)} --state ../secrets/{STATE_SECRET} "
-                         f"--vars-store ../secrets/{VARS_SECRET}",
-    }
-    for name, command in scripts.items():
-        path = bundle / name
-        path.write_text(f"#!/bin/sh\n# Run from {BUNDLE}/ on a machine in the zone (the inception VM).\nset -e\n"
-                        f'cd "$(dirname "$0")"\n{command} "$@"\n')
+    for verb in ("create-env", "delete-env"):   # what `up`/`destroy` run in ~/inception/<env> on the VM
+        path = bundle / f"{verb}.sh"
+        path.write_text(f"#!/bin/sh\n# Run on the inception VM in ~/inception/{session.config.name}/, which holds "
+                        f"{MANIFEST_SECRET} as manifest.yml,\n# the releases in releases/ and the stemcell in "
+                        f"stemcells/ (as `inception up` uploads them).\nset -e\n"
+                        f'cd "$HOME/inception/{session.config.name}"\n'
+                        f'bosh {verb} manifest.yml --state state.json --vars-store creds.yml "$@"\n')
         os.chmod(path, 0o700)
     session.state.set_step("bundle", status="ready", manifest=state_dir.relative(manifest),
                            cpi_release=state_dir.relative(release) if release.is_relative_to(state_dir.path.resolve())
@@ -140,7 +140,7 @@ def bootstrap_tasks(session: Session, *, concurrent: bool = True) -> list[Any]:
     remote = is_remote(session)
 
     def bundle() -> str:
-        made = session.bundle = prepare_bundle(session, remote=remote)
+        made = session.bundle = prepare_bundle(session)
         return f"{made.cpi_release.name}, {session.state_dir.relative(made.manifest)}, {BUNDLE}/create-env.sh"
 
     tasks = [LocalTask("local:bundle", "bootstrap bundle", bundle)]
@@ -259,7 +259,7 @@ def _remote(session: Session) -> None:
     from inception.remote.connection import record_director
     from inception.remote.errors import RemoteError
 
-    bundle = session.bundle or prepare_bundle(session, remote=True)
+    bundle = session.bundle or prepare_bundle(session)
     releases, stemcell = artifacts(session, bundle)
     source = bosh_cli(session)
     target = ssh_target(session)
@@ -304,7 +304,7 @@ def delete_director(session: Session, *, keep_deployments: bool = False) -> None
     from inception.remote.errors import RemoteError
     from inception.remote.ssh import RemoteHost
 
-    bundle = prepare_bundle(session, remote=True)
+    bundle = prepare_bundle(session)
     releases, _stemcell = artifacts(session, bundle)
     files = DirectorFiles(manifest=bundle.manifest, vars_store=bundle.vars_store, state=bundle.state)
     deployments = [] if keep_deployments else recorded_deployments(session)

@@ -49,7 +49,7 @@ def _deploy(kind: str, config: Path, state_dir: Optional[Path]) -> None:
         if remote and session.state.step("bootstrap").get("status") != "done":
             console.print("[red]No Micro BOSH director yet:[/] run `inception up` first.")
             raise typer.Exit(1)
-        bundle = prepare_bundle(session, remote=remote)
+        bundle = prepare_bundle(session)
         if not remote:
             _render(kind, session, bundle.config, {})
             session.state.set_step(f"deploy_{kind}", status="not run", detail="simulated inception VM")
