@@ -38,7 +38,10 @@ DEMO_CONFIG: dict[str, Any] = {
                                "router": {"compute": "Small Instance"}}},
     "stemcell": {"url": "https://bosh.io/d/stemcells/bosh-cloudstack-kvm-ubuntu-jammy-go_agent",
                  "name": "bosh-cloudstack-kvm-ubuntu-jammy-go_agent", "version": "latest"},
-    "releases": {"bosh": {"version": "280.1.6", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=280.1.6"},
+    # bosh 262.3, the version the director manifests are written for, with its sha1 as bosh.io publishes it
+    # (pinned with this URL in cloudfoundry/bosh-google-cpi-release docs/concourse/README.md)
+    "releases": {"bosh": {"version": "262.3", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3",
+                          "sha1": "31d2912d4320ce6079c190f2218c6053fd1e920f"},
                  "cf": {"version": 175}},
     "cf": {"system_domain": "demo.example.com"},
     "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS"},

@@ -58,7 +58,7 @@ def downloads() -> Iterator[FileServer]:
     """The internet: the bosh CLI (the test double) and the bosh release."""
     server = FileServer().start()
     server.add("bosh-cli-linux-amd64", fake_bosh_bytes())
-    server.add("bosh-280.1.6.tgz", BOSH_RELEASE)
+    server.add("bosh-262.3.tgz", BOSH_RELEASE)
     yield server
     server.stop()
 
@@ -79,7 +79,7 @@ def ssh_config(name: str, port: int, downloads: FileServer, directory: Path, *,
         tar.addfile(info, io.BytesIO(data))
     config = bootstrappable(ZONES[zone][0](name))
     config["stemcell"] = {"file": stemcell.name, "name": STEMCELL, "version": "1.0"}
-    config["releases"] = {"bosh": {"version": "280.1.6", "url": downloads.url("bosh-280.1.6.tgz"),
+    config["releases"] = {"bosh": {"version": "262.3", "url": downloads.url("bosh-262.3.tgz"),
                                    "sha1": hashlib.sha1(BOSH_RELEASE).hexdigest()}}
     config["inception"].update(ssh_address=f"127.0.0.1:{port}", ssh_user=USER, bosh_cli={
         "url": downloads.url("bosh-cli-linux-amd64"),
@@ -174,10 +174,10 @@ def test_up_bootstraps_over_ssh_then_destroy_deletes_env_and_cloud(sim_factory, 
                     env.dir / "stemcell.tgz", workspace / "manifest.yml": secrets / MANIFEST_SECRET}
         for remote, local in uploaded.items():
             assert sha256(remote) == sha256(local) and mode(remote) == 0o600, remote
-        assert (workspace / "releases" / "bosh-280.1.6.tgz").read_bytes() == BOSH_RELEASE
+        assert (workspace / "releases" / "bosh-262.3.tgz").read_bytes() == BOSH_RELEASE
         manifest = yaml.safe_load((secrets / MANIFEST_SECRET).read_text())
         urls = {r["name"]: r["url"] for r in manifest["releases"]}
-        assert urls == {"bosh-cloudstack-cpi": f"file://releases/{cpi.name}", "bosh": "file://releases/bosh-280.1.6.tgz"}
+        assert urls == {"bosh-cloudstack-cpi": f"file://releases/{cpi.name}", "bosh": "file://releases/bosh-262.3.tgz"}
         assert manifest["resource_pools"][0]["stemcell"]["url"] == "file://stemcells/stemcell.tgz"
 
         # create-env's output streamed into up's, in order, between its start and the final message
