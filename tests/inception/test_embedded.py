@@ -26,6 +26,9 @@ def test_up_status_destroy_offline(tmp_path: Path) -> None:
     assert list(bundle.glob("bosh-cloudstack-cpi-*.tgz")) and (bundle / "create-env.sh").is_file()
     manifest = state_dir / "secrets" / "micro-bosh.yml"
     assert stat.S_IMODE(manifest.stat().st_mode) == 0o600 and "cloudstack_cpi" in manifest.read_text()
+    # create-env.sh runs on the inception VM: the CPI release by its path in the VM workspace, none of this machine
+    assert "url: file://releases/bosh-cloudstack-cpi-" in manifest.read_text()
+    assert str(tmp_path) not in manifest.read_text() and "file:///" not in manifest.read_text()
 
     status = env.run("status")
     assert "demo-inception" in status.stdout and "Running" in status.stdout and "bootstrap: not run" in status.stdout
