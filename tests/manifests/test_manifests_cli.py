@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import stat
 
 import pytest
@@ -137,3 +138,22 @@ def test_malformed_input_is_an_error_not_a_crash(app, runner, write_config, tmp_
     result = runner.invoke(app, [*base, "--output", str(tmp_path)])  # a directory
     assert result.exit_code == 1 and clean_exit(result), result.exception
     assert f"--output {tmp_path}: cannot write" in result.output
+
+
+def test_check_prints_release_spec_warnings_and_errors(app, runner, tmp_path):
+    """A property no job of bosh 262.3 declares is a warning (exit 0, said on stderr); a job the release does not
+    have is an error (exit 1, one line naming the instance group, the job and the fix)."""
+    micro = yaml.safe_load((Path(__file__).parent / "golden" / "micro-advanced.yml").read_text())
+    micro["instance_groups"][0]["properties"]["agent"]["env"] = {"bosh": {"blobstores": []}}
+    warned = tmp_path / "warned.yml"
+    warned.write_text(yaml.safe_dump(micro))
+    result = runner.invoke(app, ["manifests", "check", str(warned)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"{warned}: OK (create-env, 1 warning)"
+    assert "warning: instance group 'bosh': property agent.env is declared by no job" in " ".join(result.stderr.split())
+    micro["instance_groups"][0]["jobs"][1]["name"] = "postgres"
+    bad = tmp_path / "bad.yml"
+    bad.write_text(yaml.safe_dump(micro))
+    result = runner.invoke(app, ["manifests", "check", str(bad)])
+    assert result.exit_code == 1 and clean_exit(result)
+    assert "instance group 'bosh' job 'postgres': release bosh 262.3 has no job 'postgres'" in " ".join(result.output.split())
