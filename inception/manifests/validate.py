@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from inception.config.loader import parse_range
 from inception.config.stemcell import RUN_PIPEFS_OS
 from inception.manifests.findings import Violation
-from inception.manifests.release_check import release_findings
+from inception.manifests.release_check import get, merge, release_findings
 from inception.manifests.shape import shape_problems
 
 SAMPLE_SECRETS = {"c1oudc0w", "admin", "password", "changeme"}
@@ -91,24 +91,6 @@ def manifest_kind(doc: Any) -> str:
     if "vm_types" in doc or "azs" in doc:
         return "cloud-config"
     return "unknown"
-
-
-def _get(props: Any, dotted: str) -> tuple[bool, Any]:
-    node = props
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = _merge(base.get(key), value)
-        return out
-    return over
 
 
 def _static_ips(entry: Any) -> list[str] | None:
@@ -353,7 +335,7 @@ class _Checker:
                 self.add(subject, "persistent_disk >= 0", f"persistent_disk {job.get('persistent_disk')!r}")
             self.job_networks(subject, job, nets, instances)
             if instances:
-                self.job_properties(subject, cf_templates, _merge(props, job.get("properties") or {}))
+                self.job_properties(subject, cf_templates, merge(props, job.get("properties") or {}))
         for name, pool in pools.items():
             size = pool.get("size")
             if isinstance(size, int) and size < used[name]:
@@ -389,34 +371,34 @@ class _Checker:
     def job_properties(self, subject: str, templates: list[str], props: dict[str, Any]) -> None:
         for template in templates:
             for key in REQUIRED_PROPERTIES.get(template, []):
-                found, _ = _get(props, key)
+                found, _ = get(props, key)
                 if not found and key.split(".")[0] + "." in LEGACY_CC:
                     prefix = key.split(".")[0] + "."
-                    found, _ = _get(props, LEGACY_CC[prefix] + key[len(prefix):])
+                    found, _ = get(props, LEGACY_CC[prefix] + key[len(prefix):])
                 if not found:
                     self.add(subject, f"template {template} needs property {key}", f"property {key} is missing")
 
     def cf_checklist(self, props: dict[str, Any], nets: dict[str, dict[str, Any]]) -> None:
-        found, apps = _get(props, "networks.apps")
+        found, apps = get(props, "networks.apps")
         if found and apps not in nets:
             self.add("properties.networks.apps", "networks.apps names a network of the manifest", f"{apps!r}")
         for key in ("nats.machines", "etcd.machines"):
-            ok, value = _get(props, key)
+            ok, value = get(props, key)
             if ok and not value:
                 self.add(f"properties.{key}", f"{key} is not empty", "empty list")
-        ok, servers = _get(props, "loggregator.servers")
+        ok, servers = get(props, "loggregator.servers")
         if ok and (not isinstance(servers, dict) or not any(servers.values())):
             self.add("properties.loggregator.servers", "loggregator.servers is not empty", f"{servers!r}")
-        ok, stacks = _get(props, "dea_next.stacks")
+        ok, stacks = get(props, "dea_next.stacks")
         if ok and "lucid64" not in (stacks or []):
             self.add("properties.dea_next.stacks", "dea_next.stacks contains lucid64", f"{stacks!r}")
-        ok_s, signing = _get(props, "uaa.jwt.signing_key")
-        ok_v, verification = _get(props, "uaa.jwt.verification_key")
+        ok_s, signing = get(props, "uaa.jwt.signing_key")
+        ok_v, verification = get(props, "uaa.jwt.verification_key")
         if ok_s and ok_v and not _rsa_pair(signing, verification):
             self.add("properties.uaa.jwt", "uaa.jwt signing and verification keys form an RSA pair", "they do not match")
         if self.stemcell_os in RUN_PIPEFS_OS:
             nfs = any("debian_nfs_server" in self.template_names("", j, None) for j in self.doc.get("jobs") or [])
-            ok, pipefs = _get(props, "nfs_server.pipefs_directory")
+            ok, pipefs = get(props, "nfs_server.pipefs_directory")
             if nfs and pipefs != "/run/rpc_pipefs":
                 self.add("properties.nfs_server.pipefs_directory",
                          "Ubuntu 12.04/14.04 stemcells keep rpc_pipefs at /run/rpc_pipefs (ops/ubuntu-precise.yml)",
