@@ -1,23 +1,22 @@
-"""cf-release V2 deployment manifests (BOSH v1 schema) for cf-release v160 to v180 on CloudStack.
+"""cf-release V2 deployment manifests (BOSH v1 schema) for cf-release v161 to v180 on CloudStack.
 
 One availability zone (`*_z1` jobs), the topology of cf-release's cf-minimal-dev plus the CloudStack CPI
 README: NFS blobstore, postgres, one of each component. The job set follows the version:
-- v160: clock_global and api_worker_z1 run the cloud_controller_ng template with `ccng.process_group`;
-- v161+: the worker/clock split (cloud_controller_worker, cloud_controller_clock) and etcd_metrics_server;
+- the worker/clock split (cloud_controller_worker, cloud_controller_clock) and etcd_metrics_server;
 - v177+: metron_agent colocated, `{name, release}` template lists, metron_endpoint/dropsonde properties;
 - up to v170 the cloud controller reads `ccng`/`ccdb_ng`, later `cc`/`ccdb` (both written up to v170).
 Fixed addresses (nats, etcd, postgres, nfs, loggregator, traffic controller, router) are static IPs on a
-manual network, or BOSH DNS names `<index>.<job>.<network>.<deployment>.microbosh` on a dynamic one (names
-in the director's canonical form: `_` becomes `-`).
+manual network: the bosh 262.3 director runs no powerdns and publishes no index names, so a DNS name
+handed to a job never resolves. What is refused, and why, is the support matrix of docs/manifests.md.
 """
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from inception.config.loader import ConfigError, Problem, ProjectConfig
+from inception.config.stemcell import stemcell_os
 from inception.manifests.common import (
     bosh_network,
     foreign_ips,
@@ -27,7 +26,6 @@ from inception.manifests.common import (
     vm_offering,
 )
 
-SPLIT_VERSION = 161
 METRON_VERSION = 177
 LEGACY_CC_MAX = 170
 POOLS = ("small", "medium", "large", "runner", "router")
@@ -46,31 +44,52 @@ class JobSpec:
     properties: dict[str, Any] | None = None
 
 
+# cf-release v160's debian_nfs_server and postgres job specs declare no properties. The bosh 262.3 director binds
+# none to such a job (bosh src/bosh-director/lib/bosh/director/models/template.rb: `properties` is {} for a spec
+# without them; deployment_plan/job.rb bind_properties copies declared properties only), and their templates read
+# properties.nfs_server.* / properties.db, so they cannot render there. 2014 directors handed such a job every
+# global property, which is how the Ubuntu 12.04 patch reached the NFS server then (releases/cf/160.yml).
+NO_PROPERTY_BINDING = {160: "its debian_nfs_server and postgres job specs declare no properties, and the bosh "
+                            "262.3 director binds none to such jobs (2014 directors handed them every global "
+                            "property), so the NFS server and the database cannot render"}
+# Stemcell lines cf-release v160-v180 was built for: warden runs containers on the lucid64 rootfs and
+# debian_nfs_server unpacks Ubuntu 10.04 .debs. precise and trusty need the Ubuntu 12.04 patch (render.py).
+CF_STEMCELL_LINES = ("ubuntu-lucid", "ubuntu-precise", "ubuntu-trusty")
+
+
 def cf_version(config: ProjectConfig) -> int:
-    raw = config.require("releases.cf.version", "to render the cf manifest (160 to 180)")
-    return int(str(raw).lstrip("v"))
+    raw = config.require("releases.cf.version", "to render the cf manifest (161 to 180; 175 is checked)")
+    version = int(str(raw).lstrip("v"))
+    if version in NO_PROPERTY_BINDING:
+        raise ConfigError(config.source, [Problem(
+            "releases.cf.version", f"cf-release v{version} cannot be deployed by this project's director: "
+            f"{NO_PROPERTY_BINDING[version]}", "set releases.cf.version: 175; the support matrix in docs/manifests.md says why")])
+    return version
+
+
+def check_stemcell_line(config: ProjectConfig, version: int) -> None:
+    """Refuse a stemcell line cf-release v160-v180 jobs were not built for (jammy and the like)."""
+    os_name = stemcell_os(config)
+    if os_name and os_name.startswith("ubuntu-") and os_name not in CF_STEMCELL_LINES:
+        raise ConfigError(config.source, [Problem(
+            "stemcell", f"cf-release v{version} does not run on a {os_name} stemcell: its jobs are built for "
+            "Ubuntu 10.04-14.04 stemcells (warden containers on the lucid64 rootfs, debian_nfs_server installs "
+            "Ubuntu 10.04 packages)", "use an ubuntu-lucid, ubuntu-precise or ubuntu-trusty stemcell (stemcell.os)")])
 
 
 def job_specs(version: int, dea_instances: int, routers: int) -> list[JobSpec]:
     metron = ["metron_agent"] if version >= METRON_VERSION else []
     jobs = [
         JobSpec("nats_z1", ["nats", "nats_stream_forwarder"], "medium", fixed=True),
-        JobSpec("etcd_z1", ["etcd"] + (["etcd_metrics_server"] if version >= SPLIT_VERSION else []), "medium",
-                persistent_disk=10024, fixed=True),
+        JobSpec("etcd_z1", ["etcd", "etcd_metrics_server"], "medium", persistent_disk=10024, fixed=True),
         JobSpec("nfs_z1", ["debian_nfs_server"], "medium", persistent_disk=102400, fixed=True),
         JobSpec("postgres_z1", ["postgres"], "medium", persistent_disk=4096, fixed=True,
                 properties={"db": "databases"}),
         JobSpec("uaa_z1", ["uaa"], "medium"),
         JobSpec("login_z1", ["login"], "medium"),
         JobSpec("api_z1", ["cloud_controller_ng"] + metron, "large"),
-    ]
-    if version >= SPLIT_VERSION:
-        jobs += [JobSpec("clock_global", ["cloud_controller_clock"] + metron, "medium"),
-                 JobSpec("api_worker_z1", ["cloud_controller_worker"] + metron, "small")]
-    else:
-        jobs += [JobSpec("clock_global", ["cloud_controller_ng"], "medium", properties={"ccng": {"process_group": "clock"}}),
-                 JobSpec("api_worker_z1", ["cloud_controller_ng"], "small", properties={"ccng": {"process_group": "worker"}})]
-    jobs += [
+        JobSpec("clock_global", ["cloud_controller_clock"] + metron, "medium"),
+        JobSpec("api_worker_z1", ["cloud_controller_worker"] + metron, "small"),
         JobSpec("hm9000_z1", ["hm9000"], "medium"),
         JobSpec("runner_z1", ["dea_next", "dea_logging_agent"] + metron, "runner", instances=dea_instances),
         JobSpec("loggregator_z1", ["loggregator"], "medium", fixed=True),
@@ -80,42 +99,41 @@ def job_specs(version: int, dea_instances: int, routers: int) -> list[JobSpec]:
     return jobs
 
 
-def canonical(name: str) -> str:
-    """A name as the BOSH v1 director writes it into DNS records: lower case, `_` -> `-`, nothing else."""
-    return re.sub(r"[^a-z0-9-]", "", name.lower().replace("_", "-"))
-
-
 class Addresses:
-    """Where each fixed-address job is reached: static IPs (manual network) or BOSH DNS names."""
+    """The static IPs of the fixed-address jobs, handed out from the network's static ranges in job order."""
 
-    def __init__(self, config: ProjectConfig, net: dict[str, Any], jobs: list[JobSpec], deployment: str):
-        self.manual = config.network_type(net) == "manual"
+    def __init__(self, config: ProjectConfig, net: dict[str, Any], jobs: list[JobSpec]):
+        index = config.networks.index(net)
+        if config.network_type(net) != "manual":
+            raise ConfigError(config.source, [Problem(
+                f"networks[{index}].type", f"cf needs static IPs for nats, etcd, nfs, postgres and loggregator, and "
+                f"network {net['name']!r} is dynamic (the bosh 262.3 director publishes no DNS names for them)",
+                "set type: manual with cidr, gateway, dns and static ranges (in a basic zone: the shared guest "
+                "network's range), or point cf.network at such a network")])
+        pool = static_pool(config, net, foreign_ips(config, net))
+        needed = sum(j.instances for j in jobs if j.fixed)
+        if len(pool) < needed:
+            raise ConfigError(config.source, [Problem(
+                f"networks[{index}].static", f"{needed} static IPs needed for cf's fixed-address jobs, {len(pool)} free",
+                "widen the static ranges")])
         self.static: dict[str, list[str]] = {}
-        self.names: dict[str, list[str]] = {}
-        if self.manual:
-            pool = static_pool(config, net, foreign_ips(config, net))
-            needed = sum(j.instances for j in jobs if j.fixed)
-            if len(pool) < needed:
-                index = config.networks.index(net)
-                raise ConfigError(config.source, [Problem(
-                    f"networks[{index}].static", f"{needed} static IPs needed for cf's fixed-address jobs, {len(pool)} free",
-                    "widen the static ranges")])
-            for job in jobs:
-                if job.fixed:
-                    self.static[job.name], pool = pool[: job.instances], pool[job.instances:]
-                    self.names[job.name] = self.static[job.name]
-        else:
-            for job in jobs:
-                if job.fixed:
-                    record = ".".join(canonical(n) for n in (job.name, net["name"], deployment))
-                    self.names[job.name] = [f"{i}.{record}.microbosh"
-                                            for i in range(job.instances)]
+        for job in jobs:
+            if job.fixed:
+                self.static[job.name], pool = pool[: job.instances], pool[job.instances:]
 
     def of(self, job: str) -> list[str]:
-        return self.names[job]
+        return self.static[job]
 
     def first(self, job: str) -> str:
-        return self.names[job][0]
+        return self.static[job][0]
+
+
+SECURITY_GROUPS = [
+    {"name": "public_networks", "rules": [{"protocol": "all", "destination": d} for d in (
+        "0.0.0.0-9.255.255.255", "11.0.0.0-169.253.255.255", "169.255.0.0-172.15.255.255",
+        "172.32.0.0-192.167.255.255", "192.169.0.0-255.255.255.255")]},
+    {"name": "dns", "rules": [{"protocol": p, "destination": "0.0.0.0/0", "ports": "53"} for p in ("tcp", "udp")]},
+]
 
 
 def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: str, deployment: str) -> dict[str, Any]:
@@ -124,8 +142,7 @@ def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: 
     app_domains = list(cf.get("app_domains") or [domain])
     nats_machines = addr.of("nats_z1")
     db_address = addr.first("postgres_z1")
-    nfs_network = (next(n for n in config.networks if n["name"] == net_name).get("cidr")
-                   if addr.manual else f"*.{deployment}.microbosh")
+    nfs_network = next(n for n in config.networks if n["name"] == net_name)["cidr"]
     ccadmin = {"tag": "admin", "name": "ccadmin", "password": "((ccdb_password))"}
     uaaadmin = {"tag": "admin", "name": "uaaadmin", "password": "((uaadb_password))"}
     ccdb = {"db_scheme": "postgres", "address": db_address, "port": 5524, "roles": [ccadmin],
@@ -148,6 +165,13 @@ def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: 
         "droplets": {"droplet_directory_key": f"{deployment}-cc-droplets"},
         "buildpacks": {"buildpack_directory_key": f"{deployment}-cc-buildpacks"},
         "jobs": {"global": {"timeout_in_seconds": 14400}},
+        # Required by cloud_controller_ng, _clock and _worker since application security groups (issue 10, v175).
+        # cf-release's own default (templates/cf-properties.yml, meta.default_security_group_definitions): apps
+        # reach every public network and DNS, not the private ranges where the CloudStack guest networks and
+        # this deployment's VMs live.
+        "security_group_definitions": copy.deepcopy(SECURITY_GROUPS),
+        "default_running_security_groups": [g["name"] for g in SECURITY_GROUPS],
+        "default_staging_security_groups": [g["name"] for g in SECURITY_GROUPS],
     }
     clients = {name: {"secret": f"((uaa_{name.replace('-', '_')}_secret))"}
                for name in ("app-direct", "developer_console", "notifications", "servicesmgmt", "space-mail",
@@ -168,7 +192,6 @@ def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: 
         "ssl": {"skip_cert_verify": True},
         "disk_quota_enabled": True,
         "cc_api_version": "v2",
-        "syslog_aggregator": {"address": None, "port": 54321},
         "nats": {"user": "nats", "password": "((nats_password))", "port": 4222, "address": nats_machines[0],
                  "machines": nats_machines},
         "etcd": {"machines": addr.of("etcd_z1")},
@@ -203,12 +226,11 @@ def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: 
         "loggregator_endpoint": {"host": addr.first("loggregator_trafficcontroller_z1"), "port": 4443,
                                  "shared_secret": "((loggregator_shared_secret))"},
         "traffic_controller": {"zone": ZONE},
-        "nfs_server": {"address": addr.first("nfs_z1"), "network": nfs_network, "share": None,
+        "nfs_server": {"address": addr.first("nfs_z1"), "network": nfs_network,
                        "idmapd_domain": domain, "nfsv4": False, "pipefs_directory": "/var/lib/nfs/rpc_pipefs"},
         "debian_nfs_server": {"no_root_squash": True},
     }
-    if version >= SPLIT_VERSION:
-        props["etcd_metrics_server"] = {"nats": {"machines": nats_machines, "username": "nats", "password": "((nats_password))"}}
+    props["etcd_metrics_server"] = {"nats": {"machines": nats_machines, "username": "nats", "password": "((nats_password))"}}
     if version <= LEGACY_CC_MAX:
         props["ccng"] = copy.deepcopy(cc)
         props["ccdb_ng"] = copy.deepcopy(ccdb)
@@ -237,11 +259,12 @@ def cf_manifest(config: ProjectConfig) -> dict[str, Any]:
         raise ConfigError(config.source, [Problem("cf", "missing: the cf section is needed to render cf",
                                                   "add cf: {system_domain: <domain>}", True)])
     version = cf_version(config)
+    check_stemcell_line(config, version)
     deployment = cf["deployment"]
     net = config.cf_network
     public_ips = list(cf.get("router_public_ips") or [])
     jobs = job_specs(version, cf["dea"]["instances"], max(1, len(public_ips)))
-    addr = Addresses(config, net, jobs, deployment)
+    addr = Addresses(config, net, jobs)
     offerings = {name: vm_offering(config, "vm_types", name) for name in POOLS}
     compilation = (config.get("offerings") or {}).get("compilation") or offerings["large"]
     new_templates = version >= METRON_VERSION

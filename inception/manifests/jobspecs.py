@@ -11,6 +11,7 @@ One file per release version: `inception/manifests/releases/<release>/<version>.
           nats.user: {}                                    # no default
           nats.port: {default: 4222}
         required: [nats.user, nats.password]               # p("x") without default, no spec default
+        complete: false                                    # optional: properties lists only part of the spec
 
 This project's own CPI release (`bosh-cloudstack-cpi`) is not kept as a file: its job spec is built from
 cpi/release/properties.py, whatever version the manifest names.
@@ -43,6 +44,7 @@ class JobSpec:
     required: frozenset[str]
     spec_path: str = ""
     templates: tuple[str, ...] = ()
+    complete: bool = True  # False: `properties` lists only part of what the spec declares (data file says why)
 
     def default(self, prop: str) -> Any:
         return self.properties.get(prop, NO_DEFAULT)
@@ -77,7 +79,8 @@ def _job(path: Path, name: str, raw: Any) -> JobSpec:
     defaulted = sorted(p for p in required if props[p] is not NO_DEFAULT)
     if defaulted:
         raise JobSpecError(f"{path}: jobs.{name}.required names properties with a spec default {defaulted}")
-    return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()))
+    return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()),
+                   raw.get("complete", True) is not False)
 
 
 def _load_file(path: Path, release: str, version: str) -> ReleaseSpec:

@@ -72,8 +72,8 @@ class Group:
 
     @property
     def checked(self) -> bool:
-        """Every job's spec is known (only then can a property be called undeclared)."""
-        return all(job.spec is not None for job in self.jobs)
+        """Every job's spec is fully known (only then can a property be called undeclared)."""
+        return all(job.spec is not None and job.spec.complete for job in self.jobs)
 
 
 def get(props: Any, dotted: str) -> tuple[bool, Any]:

@@ -73,3 +73,13 @@ def credentials_env(monkeypatch):
     monkeypatch.setenv("CLOUDSTACK_ENDPOINT", "https://cloud.example.com/client/api")
     monkeypatch.setenv("CLOUDSTACK_KEY", "test-api-key")
     monkeypatch.setenv("CLOUDSTACK_SECRET", "test-secret-key")
+
+
+def cf_manual_network(data: dict[str, Any]) -> None:
+    """Edit for the basic example: cf gets a manual network on the zone's shared guest network (static IPs are
+    the only addresses the bosh 262.3 director's jobs can reach), the director keeps its dynamic one."""
+    data["networks"].append({"name": "cf", "type": "manual", "cidr": "10.1.0.0/24", "gateway": "10.1.0.1",
+                             "dns": ["8.8.8.8"], "reserved": ["10.1.0.2-10.1.0.9"], "static": ["10.1.0.10-10.1.0.40"],
+                             "security_groups": ["bosh"]})
+    data["cf"]["network"] = "cf"
+    data["stemcell"] = {"file": "bosh-stemcell-cloudstack-kvm-ubuntu-lucid.tgz", "os": "ubuntu-lucid"}

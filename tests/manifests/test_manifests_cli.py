@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from inception.commands import manifests as manifests_cmd
 
-from .conftest import UUID
+from .conftest import UUID, cf_manual_network
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +61,15 @@ def test_render_cf_to_file_and_check(app, runner, write_config, tmp_path):
 
 
 def test_check_refuses_broken_manifest(app, runner, write_config, tmp_path):
-    config = write_config("basic")
+    def edit(d):
+        d["releases"]["cf"]["version"] = 175
+        cf_manual_network(d)
+    config = write_config("basic", edit=edit)
     rendered = runner.invoke(app, ["manifests", "render", "cf", "--config", str(config), "-v", f"director_uuid={UUID}",
                                    "--vars-store", str(tmp_path / "store.yml")])
     assert rendered.exit_code == 0, rendered.output
     doc = yaml.safe_load(rendered.stdout)
-    doc["jobs"][0]["networks"][0]["static_ips"] = ["10.0.0.9"]
+    doc["networks"][0] = {"name": "cf", "type": "dynamic", "dns": ["8.8.8.8"], "cloud_properties": {}}
     doc["networks"].append({"name": "floating", "type": "vip"})
     bad = tmp_path / "bad.yml"
     bad.write_text(yaml.safe_dump(doc))

@@ -15,7 +15,7 @@ from inception.manifests.render import PRECISE_OPS, render
 from inception.manifests.validate import validate
 from inception.manifests.varstore import VarsStore
 
-from .conftest import UUID, stemcell_file
+from .conftest import UUID, cf_manual_network, stemcell_file
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -33,6 +33,8 @@ def set_version(version, zone="advanced"):
     def edit(d):
         d["releases"]["cf"]["version"] = version
         d.setdefault("director", {})["uuid"] = UUID
+        if zone == "basic":
+            cf_manual_network(d)
     return edit
 
 
@@ -42,35 +44,97 @@ def store(seeded_generator):
 
 
 @pytest.mark.parametrize("zone", ["advanced", "basic"])
-@pytest.mark.parametrize("version", [160, 170, 175, 180])
+@pytest.mark.parametrize("version", [170, 175, 180])
 def test_cf_render_per_zone_and_version(write_config, store, zone, version):
-    config = load_config(write_config(zone, edit=set_version(version)))
+    config = load_config(write_config(zone, edit=set_version(version, zone)))
     m = render("cf", config, store=store).manifest
-    assert validate(m, zone_type=zone) == []
+    found = validate(m, zone_type=zone)
+    assert [v for v in found if not v.warning] == []
+    # only the versions whose job specs the project keeps are checked against them; the others say so
+    assert [v.detail for v in found] == ([] if version == 175 else
+                                         [f"version {version} has no job specs here, its jobs are not checked "
+                                          "(known versions: 160, 175)"])
     assert m["releases"] == [{"name": "cf", "version": str(version)}] and m["director_uuid"] == UUID
     names = [j["name"] for j in m["jobs"]]
     assert {"nats_z1", "etcd_z1", "nfs_z1", "postgres_z1", "uaa_z1", "api_z1", "clock_global", "api_worker_z1",
             "hm9000_z1", "runner_z1", "loggregator_z1", "loggregator_trafficcontroller_z1", "router_z1"} <= set(names)
-    # the worker/clock split (v161) decides the templates
-    if version < 161:
-        assert templates(job(m, "clock_global")) == ["cloud_controller_ng"]
-        assert job(m, "api_worker_z1")["properties"] == {"ccng": {"process_group": "worker"}}
-        assert templates(job(m, "etcd_z1")) == ["etcd"]
-    else:
-        assert templates(job(m, "clock_global"))[0] == "cloud_controller_clock"
-        assert templates(job(m, "api_worker_z1"))[0] == "cloud_controller_worker"
-        assert "etcd_metrics_server" in templates(job(m, "etcd_z1"))
+    assert templates(job(m, "clock_global"))[0] == "cloud_controller_clock"
+    assert templates(job(m, "api_worker_z1"))[0] == "cloud_controller_worker"
+    assert "etcd_metrics_server" in templates(job(m, "etcd_z1"))
     metron = version >= 177
     assert ("metron_agent" in templates(job(m, "router_z1"))) is metron
     assert ("templates" in job(m, "router_z1")) is metron and ("metron_endpoint" in m["properties"]) is metron
     assert ("ccng" in m["properties"] and "ccdb_ng" in m["properties"]) is (version <= 170)
     props = m["properties"]
-    assert props["networks"]["apps"] == m["networks"][0]["name"]
+    assert props["networks"]["apps"] == job(m, "nats_z1")["networks"][0]["name"]
     assert props["uaa"]["jwt"]["signing_key"].startswith("-----BEGIN RSA PRIVATE KEY-----")
     assert all(j["networks"][0].get("default") == ["dns", "gateway"] for j in m["jobs"])
     sizes = {p["name"]: p["size"] for p in m["resource_pools"]}
     for pool in sizes:
         assert sizes[pool] == sum(j["instances"] for j in m["jobs"] if j["resource_pool"] == pool)
+    # every address handed to a job is a static IP of the job serving it (the 262.3 director resolves no names)
+    fixed = {name: job(m, name)["networks"][0]["static_ips"] for name in ("nats_z1", "etcd_z1", "nfs_z1",
+                                                                            "postgres_z1", "loggregator_z1")}
+    assert props["nats"]["machines"] == fixed["nats_z1"] and props["etcd"]["machines"] == fixed["etcd_z1"]
+    assert props["nfs_server"]["address"] == fixed["nfs_z1"][0] and props["ccdb"]["address"] == fixed["postgres_z1"][0]
+    assert props["loggregator"]["servers"] == {"z1": fixed["loggregator_z1"]}
+
+
+def leaves(node, path=""):
+    if isinstance(node, dict):
+        return [leaf for key, value in node.items() for leaf in leaves(value, f"{path}.{key}" if path else key)]
+    return [(path, node)]
+
+
+@pytest.mark.parametrize("zone, version", [("advanced", 175), ("basic", 175), ("advanced", 170)])
+def test_cf_renders_no_empty_or_null_property(write_config, store, zone, version):
+    """Issue 10: syslog_aggregator.address and nfs_server.share rendered null; nothing may render empty."""
+    m = render("cf", load_config(write_config(zone, edit=set_version(version, zone))), store=store).manifest
+    empty = [path for path, value in leaves(m["properties"]) if value is None or value == ""]
+    assert empty == []
+    assert "syslog_aggregator" not in m["properties"] and "share" not in m["properties"]["nfs_server"]
+
+
+def test_cf_v175_sets_the_application_security_groups(write_config, store):
+    """cloud_controller_ng, _clock and _worker of v175 read them with p() and no default: cf-release's own
+    defaults (templates/cf-properties.yml): public networks and DNS, not the private ranges of the VMs."""
+    m = render("cf", load_config(write_config("advanced", edit=set_version(175))), store=store).manifest
+    cc = m["properties"]["cc"]
+    groups = {g["name"]: g["rules"] for g in cc["security_group_definitions"]}
+    assert set(groups) == {"public_networks", "dns"}
+    assert cc["default_running_security_groups"] == cc["default_staging_security_groups"] == ["public_networks", "dns"]
+    assert {"protocol": "udp", "destination": "0.0.0.0/0", "ports": "53"} in groups["dns"]
+    assert not any(r["destination"].startswith("10.") for r in groups["public_networks"])  # 10/8 stays closed
+
+
+def test_cf_refuses_a_dynamic_network(write_config, store):
+    """No powerdns, no index names on the 262.3 director: a job handed a DNS name would reach nothing."""
+    config = load_config(write_config("basic", edit=set_version(175)))
+    with pytest.raises(ConfigError) as err:
+        render("cf", config, store=store)
+    text = str(err.value)
+    assert "networks[0].type" in text and "dynamic" in text and "static IPs" in text and "\n" not in text
+
+
+def test_cf_v160_is_refused_with_the_reason(write_config, store):
+    config = load_config(write_config("advanced", edit=set_version(160)))
+    with pytest.raises(ConfigError) as err:
+        render("cf", config, store=store)
+    text = str(err.value)
+    assert "releases.cf.version" in text and "debian_nfs_server and postgres" in text and "262.3" in text
+    assert "\n" not in text
+
+
+@pytest.mark.parametrize("os_name", ["ubuntu-jammy", "ubuntu-xenial", "ubuntu-noble"])
+def test_cf_refuses_a_modern_stemcell(write_config, store, os_name):
+    def edit(d):
+        set_version(175)(d)
+        d["stemcell"]["os"] = os_name
+    with pytest.raises(ConfigError) as err:
+        render("cf", load_config(write_config("advanced", edit=edit)), store=store)
+    text = str(err.value)
+    assert text.count("\n") == 0 and f"cf-release v175 does not run on a {os_name} stemcell" in text
+    assert "lucid64" in text
 
 
 def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
@@ -88,22 +152,11 @@ def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
     assert m["properties"]["nfs_server"]["pipefs_directory"] == "/run/rpc_pipefs"
 
 
-def test_dns_names_use_the_directors_canonical_names(write_config, store):
-    """BOSH v1 writes DNS records with `_` turned into `-` in job, network and deployment names."""
-    def edit(d):
-        set_version(170)(d)
-        d["networks"][0]["name"] = "cf_net"
-    m = render("cf", load_config(write_config("basic", edit=edit)), store=store).manifest
-    assert m["properties"]["nats"]["machines"] == ["0.nats-z1.cf-net.cf.microbosh"]
-    assert m["properties"]["loggregator_endpoint"]["host"] == "0.loggregator-trafficcontroller-z1.cf-net.cf.microbosh"
-    assert m["properties"]["networks"]["apps"] == "cf_net"  # the manifest's own name, not a DNS label
-
-
 @pytest.mark.parametrize("stemcell_os, patched", [("ubuntu-lucid", False), ("ubuntu-precise", True),
                                                   ("ubuntu-trusty", True)])
 def test_ubuntu_patch_follows_the_rpc_pipefs_location(write_config, store, stemcell_os, patched):
     def edit(d):
-        set_version(170)(d)
+        set_version(175)(d)
         d["stemcell"]["os"] = stemcell_os
     result = render("cf", load_config(write_config("advanced", edit=edit)), store=store)
     assert (result.ops_applied == [str(PRECISE_OPS)]) is patched
@@ -114,19 +167,18 @@ def test_ubuntu_patch_follows_the_rpc_pipefs_location(write_config, store, stemc
     assert bool(validate(wrong, zone_type="advanced", stemcell_os=stemcell_os)) is patched
 
 
-def test_cf_basic_shape_dynamic_dns_names_and_precise_patch(write_config, store):
-    config = load_config(write_config("basic", edit=set_version(160)))
+def test_cf_basic_shape_manual_network_on_the_shared_guest_network(write_config, store):
+    config = load_config(write_config("basic", edit=set_version(175, "basic")))
     result = render("cf", config, store=store)
     m = result.manifest
-    assert result.ops_applied == [str(PRECISE_OPS)]
-    assert m["networks"] == [{"name": "default", "type": "dynamic", "dns": ["8.8.8.8"],
-                              "cloud_properties": {"security_groups": ["bosh"]}}]
-    assert all("static_ips" not in n for j in m["jobs"] for n in j["networks"])
+    assert result.ops_applied == []  # lucid keeps cf-release's default rpc_pipefs
+    assert [n["name"] for n in m["networks"]] == ["cf"] and m["networks"][0]["type"] == "manual"
+    assert m["networks"][0]["subnets"][0]["cloud_properties"] == {"security_groups": ["bosh"]}
     props = m["properties"]
-    assert props["nats"]["machines"] == ["0.nats-z1.default.cf.microbosh"]
-    assert props["nfs_server"]["network"] == "*.cf.microbosh"
-    assert props["nfs_server"]["pipefs_directory"] == "/run/rpc_pipefs"
-    assert validate(m, zone_type="basic", stemcell_os="ubuntu-precise") == []
+    assert props["nats"]["machines"] == job(m, "nats_z1")["networks"][0]["static_ips"] == ["10.1.0.10"]
+    assert props["nfs_server"]["network"] == "10.1.0.0/24"
+    assert props["nfs_server"]["pipefs_directory"] == "/var/lib/nfs/rpc_pipefs"
+    assert validate(m, zone_type="basic", stemcell_os="ubuntu-lucid") == []
 
 
 def test_micro_manifest_shapes(write_config, store, credentials_env):
@@ -222,7 +274,7 @@ def test_render_needs_zone_type_and_sections(write_config):
 
 GOLDEN_CASES = {
     "cf-advanced-v175.yml": ("advanced", "cf", set_version(175)),
-    "cf-basic-v160-precise.yml": ("basic", "cf", set_version(160)),
+    "cf-basic-v175-lucid.yml": ("basic", "cf", set_version(175, "basic")),
     "micro-advanced.yml": ("advanced", "micro", stemcell_file),
     "cloud-config-advanced.yml": ("advanced", "cloud-config", None),
 }

@@ -20,7 +20,7 @@ def cf():
 
 @pytest.fixture(scope="module")
 def cf_basic():
-    return yaml.safe_load((GOLDEN / "cf-basic-v160-precise.yml").read_text())
+    return yaml.safe_load((GOLDEN / "cf-basic-v175-lucid.yml").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def broken(base, edit):
 
 def test_goldens_are_valid(cf, cf_basic, micro, cloud_config):
     assert validate(cf, zone_type="advanced") == []
-    assert validate(cf_basic, zone_type="basic", stemcell_os="ubuntu-precise") == []
+    assert validate(cf_basic, zone_type="basic", stemcell_os="ubuntu-lucid") == []
     assert validate(micro, zone_type="advanced") == []
     assert validate(cloud_config, zone_type="advanced") == []
 
@@ -104,7 +104,7 @@ def test_cf_rules(cf, edit, subject, rule):
 
 
 def test_static_ips_on_dynamic_network(cf_basic):
-    doc = broken(cf_basic, lambda m: job(m, "nats_z1")["networks"][0].update(static_ips=["10.1.1.1"]))
+    doc = broken(cf_basic, lambda m: (m["networks"][0].pop("subnets"), m["networks"][0].update(type="dynamic", dns=["8.8.8.8"])))
     violations = validate(doc, zone_type="basic")
     assert any(v.subject == "job 'nats_z1'" and v.rule == "static IPs only on manual or vip networks" for v in violations)
 
@@ -122,8 +122,11 @@ def test_precise_needs_pipefs(cf_basic):
 
 
 def test_legacy_ccng_accepted_for_old_versions(cf_basic):
-    doc = broken(cf_basic, lambda m: m["properties"].pop("cc"))
-    assert validate(doc, stemcell_os="ubuntu-precise") == []  # ccng (v160) satisfies cc.*
+    def v170(m):
+        m["releases"] = [{"name": "cf", "version": "170"}]
+        m["properties"]["ccng"] = m["properties"].pop("cc")
+    doc = broken(cf_basic, v170)
+    assert [v for v in validate(doc, stemcell_os="ubuntu-lucid") if not v.warning] == []  # ccng (<= v170) satisfies cc.*
 
 
 MICRO_CASES = [
