@@ -38,7 +38,7 @@ from testkit.sshd import RunningSshd, free_port, public_line
 from tests.inception.conftest import Env, advanced_config, basic_config, bootstrappable
 
 USER = os.environ.get("INCEPTION_TEST_SSH_USER") or getpass.getuser()
-STEMCELL = "bosh-cloudstack-kvm-ubuntu-jammy-go_agent"
+STEMCELL = "bosh-cloudstack-kvm-ubuntu-trusty-go_agent"  # the line bosh 262.3 and cf v175 run on
 BOSH_RELEASE = b"the bosh release, as bosh.io would serve it"
 CREATE_ENV_LINES = ["Started validating", "Finished validating (00:00:00)", "Started installing CPI",
                     "Finished installing CPI (00:00:00)", "Started deploying", "Finished deploying (00:00:00)",
