@@ -46,9 +46,6 @@ class JobSpec:
     templates: tuple[str, ...] = ()
     complete: bool = True  # False: `properties` lists only part of what the spec declares (data file says why)
 
-    def default(self, prop: str) -> Any:
-        return self.properties.get(prop, NO_DEFAULT)
-
 
 @dataclass(frozen=True)
 class ReleaseSpec:
