@@ -25,6 +25,7 @@ from inception.manifests.common import (
     vm_cloud_properties,
     vm_offering,
 )
+from inception.manifests.jobspecs import load_release
 
 METRON_VERSION = 177
 LEGACY_CC_MAX = 170
@@ -40,18 +41,10 @@ class JobSpec:
     pool: str
     instances: int = 1
     persistent_disk: int = 0
-    fixed: bool = False  # needs an address known before deploy (static IP or DNS name)
+    fixed: bool = False  # other jobs are handed its address: it gets a static IP
     properties: dict[str, Any] | None = None
 
 
-# cf-release v160's debian_nfs_server and postgres job specs declare no properties. The bosh 262.3 director binds
-# none to such a job (bosh src/bosh-director/lib/bosh/director/models/template.rb: `properties` is {} for a spec
-# without them; deployment_plan/job.rb bind_properties copies declared properties only), and their templates read
-# properties.nfs_server.* / properties.db, so they cannot render there. 2014 directors handed such a job every
-# global property, which is how the Ubuntu 12.04 patch reached the NFS server then (releases/cf/160.yml).
-NO_PROPERTY_BINDING = {160: "its debian_nfs_server and postgres job specs declare no properties, and the bosh "
-                            "262.3 director binds none to such jobs (2014 directors handed them every global "
-                            "property), so the NFS server and the database cannot render"}
 # Stemcell lines cf-release v160-v180 was built for: warden runs containers on the lucid64 rootfs and
 # debian_nfs_server unpacks Ubuntu 10.04 .debs. precise and trusty need the Ubuntu 12.04 patch (render.py).
 CF_STEMCELL_LINES = ("ubuntu-lucid", "ubuntu-precise", "ubuntu-trusty")
@@ -59,12 +52,20 @@ CF_STEMCELL_LINES = ("ubuntu-lucid", "ubuntu-precise", "ubuntu-trusty")
 
 def cf_version(config: ProjectConfig) -> int:
     raw = config.require("releases.cf.version", "to render the cf manifest (161 to 180; 175 is checked)")
-    version = int(str(raw).lstrip("v"))
-    if version in NO_PROPERTY_BINDING:
+    return int(str(raw).lstrip("v"))
+
+
+def refuse_unbound_jobs(config: ProjectConfig, version: int, jobs: list[JobSpec]) -> None:
+    """Refuse a version whose kept job specs (releases/cf/<version>.yml) say a job we deploy gets no properties
+    from the bosh 262.3 director although its templates read some: v160's debian_nfs_server and postgres."""
+    release = load_release("cf", str(version))
+    names = sorted({t for job in jobs for t in job.templates if release and t in release.jobs and release.jobs[t].unbound})
+    if names:
         raise ConfigError(config.source, [Problem(
-            "releases.cf.version", f"cf-release v{version} cannot be deployed by this project's director: "
-            f"{NO_PROPERTY_BINDING[version]}", "set releases.cf.version: 175; the support matrix in docs/manifests.md says why")])
-    return version
+            "releases.cf.version", f"cf-release v{version} cannot be deployed by the bosh 262.3 director: the specs "
+            f"of {' and '.join(names)} declare no properties, so it binds none to them, and their templates read "
+            "some (2014 directors handed such jobs every global property)",
+            "set releases.cf.version: 175; the support matrix in docs/manifests.md says why")])
 
 
 def check_stemcell_line(config: ProjectConfig, version: int) -> None:
@@ -74,7 +75,7 @@ def check_stemcell_line(config: ProjectConfig, version: int) -> None:
         raise ConfigError(config.source, [Problem(
             "stemcell", f"cf-release v{version} does not run on a {os_name} stemcell: its jobs are built for "
             "Ubuntu 10.04-14.04 stemcells (warden containers on the lucid64 rootfs, debian_nfs_server installs "
-            "Ubuntu 10.04 packages)", "use an ubuntu-lucid, ubuntu-precise or ubuntu-trusty stemcell (stemcell.os)")])
+            "Ubuntu 10.04 packages)", "use an ubuntu-lucid, ubuntu-precise or ubuntu-trusty stemcell and say so in stemcell.os")])
 
 
 def job_specs(version: int, dea_instances: int, routers: int) -> list[JobSpec]:
@@ -165,8 +166,9 @@ def _properties(config: ProjectConfig, version: int, addr: Addresses, net_name: 
         "droplets": {"droplet_directory_key": f"{deployment}-cc-droplets"},
         "buildpacks": {"buildpack_directory_key": f"{deployment}-cc-buildpacks"},
         "jobs": {"global": {"timeout_in_seconds": 14400}},
-        # Required by cloud_controller_ng, _clock and _worker since application security groups (issue 10, v175).
-        # cf-release's own default (templates/cf-properties.yml, meta.default_security_group_definitions): apps
+        # Read with p() and no default by v175's cloud_controller_ng, _clock and _worker (releases/cf/175.yml);
+        # versions before application security groups drop them unread. cf-release's own default
+        # (templates/cf-properties.yml, meta.default_security_group_definitions): apps
         # reach every public network and DNS, not the private ranges where the CloudStack guest networks and
         # this deployment's VMs live.
         "security_group_definitions": copy.deepcopy(SECURITY_GROUPS),
@@ -264,6 +266,7 @@ def cf_manifest(config: ProjectConfig) -> dict[str, Any]:
     net = config.cf_network
     public_ips = list(cf.get("router_public_ips") or [])
     jobs = job_specs(version, cf["dea"]["instances"], max(1, len(public_ips)))
+    refuse_unbound_jobs(config, version, jobs)
     addr = Addresses(config, net, jobs)
     offerings = {name: vm_offering(config, "vm_types", name) for name in POOLS}
     compilation = (config.get("offerings") or {}).get("compilation") or offerings["large"]

@@ -12,6 +12,7 @@ One file per release version: `inception/manifests/releases/<release>/<version>.
           nats.port: {default: 4222}
         required: [nats.user, nats.password]               # p("x") without default, no spec default
         complete: false                                    # optional: properties lists only part of the spec
+        unbound: <what the templates read>                 # optional: spec declares no properties, templates read some
 
 This project's own CPI release (`bosh-cloudstack-cpi`) is not kept as a file: its job spec is built from
 cpi/release/properties.py, whatever version the manifest names.
@@ -45,6 +46,10 @@ class JobSpec:
     spec_path: str = ""
     templates: tuple[str, ...] = ()
     complete: bool = True  # False: `properties` lists only part of what the spec declares (data file says why)
+    unbound: str = ""  # the spec declares no properties, yet its templates read some (what they read)
+
+    def default(self, prop: str) -> Any:
+        return self.properties.get(prop, NO_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def _job(path: Path, name: str, raw: Any) -> JobSpec:
     if defaulted:
         raise JobSpecError(f"{path}: jobs.{name}.required names properties with a spec default {defaulted}")
     return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()),
-                   raw.get("complete", True) is not False)
+                   raw.get("complete", True) is not False, str(raw.get("unbound") or ""))
 
 
 def _load_file(path: Path, release: str, version: str) -> ReleaseSpec:

@@ -248,6 +248,11 @@ class ReleaseChecker:
         if job.spec is None:
             self.add(f"{group.subject} job {job.name!r}", f"jobs exist in the release ({rel.origin})",
                      f"release {rel.name} {rel.version} has no job {job.name!r}: use one of {', '.join(sorted(rel.jobs))}")
+        elif job.spec.unbound:
+            self.add(f"{group.subject} job {job.name!r}", f"the director binds only properties a job spec declares "
+                     f"({rel.origin} {job.spec.spec_path})",
+                     f"its spec declares no properties, so the bosh 262.3 director binds none to it, and {job.spec.unbound}: "
+                     f"it cannot render (directors of 2014 handed such a job every global property)")
 
     def required(self, group: Group, job: Job, props: dict[str, Any]) -> None:
         assert job.spec is not None

@@ -68,6 +68,7 @@ REQUIRED_PROPERTIES: dict[str, list[str]] = {
     "syslog_aggregator": ["syslog_aggregator.port", "domain"],
 }
 LEGACY_CC = {"cc.": "ccng.", "ccdb.": "ccdb_ng."}
+LEGACY_NAMES = {"etcd.machines": "etcd_ips"}  # cf-release v160's hm9000 and loggregator (releases/cf/160.yml)
 
 
 class ManifestError(Exception):
@@ -375,6 +376,8 @@ class _Checker:
                 if not found and key.split(".")[0] + "." in LEGACY_CC:
                     prefix = key.split(".")[0] + "."
                     found, _ = get(props, LEGACY_CC[prefix] + key[len(prefix):])
+                if not found and key in LEGACY_NAMES:
+                    found, _ = get(props, LEGACY_NAMES[key])
                 if not found:
                     self.add(subject, f"template {template} needs property {key}", f"property {key} is missing")
 

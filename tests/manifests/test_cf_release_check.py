@@ -10,7 +10,7 @@ import yaml
 
 from inception.manifests.jobspecs import load_release
 from inception.manifests.release_check import release_findings
-from inception.manifests.validate import ManifestError, check
+from inception.manifests.validate import ManifestError, check, validate
 
 GOLDEN = Path(__file__).parent / "golden"
 CF_GOLDENS = {"cf-advanced-v175.yml": ("advanced", "ubuntu-trusty"), "cf-basic-v175-lucid.yml": ("basic", "ubuntu-lucid")}
@@ -78,3 +78,42 @@ def test_two_jobs_sharing_one_static_ip_are_refused():
     with pytest.raises(ManifestError) as err:
         check(doc, "cf.yml", zone_type="advanced")
     assert shared in str(err.value) and "etcd_z1" in str(err.value)
+
+
+def v160_manifest():
+    """The v175 render rewritten the way a correct v160 manifest looks: the cloud controller template runs the
+    clock and the worker (ccng.process_group), etcd alone, etcd_ips, ccng/ccdb_ng."""
+    doc = golden("cf-advanced-v175.yml")
+    doc["releases"] = [{"name": "cf", "version": "160"}]
+    job(doc, "etcd_z1")["template"] = ["etcd"]
+    for name, group in (("clock_global", "clock"), ("api_worker_z1", "worker")):
+        job(doc, name)["template"] = ["cloud_controller_ng"]
+        job(doc, name)["properties"] = {"ccng": {"process_group": group}}
+    props = doc["properties"]
+    props["etcd_ips"] = props.pop("etcd")["machines"]
+    props.pop("etcd_metrics_server")
+    props["ccng"], props["ccdb_ng"] = props.pop("cc"), props.pop("ccdb")
+    return doc
+
+
+def test_a_v160_manifest_is_refused_for_its_spec_less_nfs_and_postgres_jobs():
+    """Even written right for v160 (etcd_ips, no v161 job names), the 262.3 director binds nothing to v160's
+    debian_nfs_server and postgres, whose templates read properties: refused, naming both and why."""
+    errors = [str(v) for v in release_findings(v160_manifest()) if not v.warning]
+    assert len(errors) == 2, errors
+    assert "job 'nfs_z1' job 'debian_nfs_server'" in errors[0] and "properties.nfs_server" in errors[0]
+    assert "job 'postgres_z1' job 'postgres'" in errors[1] and "properties.db" in errors[1]
+    assert all("declares no properties" in e for e in errors)
+    # the rest of the manifest is what v160 asks for: the generic checklist takes etcd_ips and ccng/ccdb_ng
+    assert [str(v) for v in validate(v160_manifest(), zone_type="advanced") if not v.warning] == errors
+
+
+@pytest.mark.parametrize("prop, value", [("nats.machines", ["10.0.0.99"]), ("etcd.machines", ["10.0.0.7"]),
+                                         ("ccdb.address", "10.0.0.7")])
+def test_an_address_that_misses_its_serving_job_is_refused(prop, value):
+    """nats.machines must be nats_z1's static IPs, etcd.machines etcd_z1's, the databases postgres_z1's."""
+    doc = golden("cf-advanced-v175.yml")
+    section, key = prop.split(".")
+    doc["properties"][section][key] = value
+    errors = [str(v) for v in release_findings(doc) if not v.warning]
+    assert any(prop in e and "not an IP of" in e for e in errors), errors

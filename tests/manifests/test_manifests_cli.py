@@ -160,3 +160,15 @@ def test_check_prints_release_spec_warnings_and_errors(app, runner, tmp_path):
     result = runner.invoke(app, ["manifests", "check", str(bad)])
     assert result.exit_code == 1 and clean_exit(result)
     assert "instance group 'bosh' job 'postgres': release bosh 262.3 has no job 'postgres'" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("zone, edit, says", [
+    ("advanced", lambda d: d["releases"]["cf"].update(version=160), "releases.cf.version: cf-release v160 cannot"),
+    ("advanced", lambda d: d["stemcell"].update(os="ubuntu-jammy"), "does not run on a ubuntu-jammy stemcell"),
+    ("basic", lambda d: d["releases"]["cf"].update(version=175), "networks[0].type: cf needs static IPs"),
+])
+def test_unsupported_cf_combinations_are_refused_in_one_line(app, runner, write_config, zone, edit, says):
+    result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(write_config(zone, edit=edit)),
+                                 "-v", f"director_uuid={UUID}"])
+    assert result.exit_code == 1 and says in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1 and clean_exit(result)
