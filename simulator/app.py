@@ -8,69 +8,33 @@ import secrets
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import commands  # noqa: F401  (registers every command handler)
+from . import commands, devices, metadata, uploads  # noqa: F401  (register the command handlers and routes)
+from .context import Options, SimContext
 from .errors import (API_LIMIT_EXCEED, INTERNAL_ERROR, UNAUTHORIZED, UNAUTHORIZED_TEXT,
                      UNSUPPORTED_ACTION_ERROR, ApiError, server_error)
-from .faults import Fault, FaultInjector
-from .jobs import JobRunner
+from .faults import Fault
 from .registry import COMMANDS, ROUTES, Ctx, HttpRequest, HttpResponse
-from .seed import seed
 from .signing import verify
-from .spec import Spec, load_spec
-from .store import Store
-from .timing import Timing
 
 log = logging.getLogger("simulator")
 CREDENTIALS_FILE = "credentials.json"
 READ_PREFIXES = ("list", "query", "get")
 
 
-@dataclass
-class Options:
-    state_dir: Path | None = None
-    api_key: str | None = None
-    secret_key: str | None = None
-    latency: str = "instant"
-    time_scale: float = 1.0
-    fault_rate: float = 0.0
-    seed: int | None = None
-    host_vm_device_dir: Path | None = None
-    seed_file: Path | None = None
-    max_page_size: int = 500
+class Simulator(SimContext):
+    """The management server's front door: credentials, the API pipeline, the call log, the extra routes."""
 
-
-class Simulator:
     def __init__(self, options: Options) -> None:
-        self.options = options
-        self.spec: Spec = load_spec()
-        self.store = Store(options.state_dir)
-        self.timing = Timing(options.latency, options.time_scale)
-        self.faults = FaultInjector(options.fault_rate, options.seed)
-        self.jobs = JobRunner(self)
-        self.max_page_size = options.max_page_size
-        self.base_url = ""            # set by the HTTP server once it listens
+        super().__init__(options)
         self.keys: dict[str, str] = {}
         self.generated_keys = False
         self._calls: deque[dict[str, Any]] = deque(maxlen=200_000)
         self._call_seq = 0
         self._calls_lock = threading.Lock()
-        self._load_or_seed()
         self._load_keys()
-
-    # --- set-up ----------------------------------------------------------------------------------------------
-    def _load_or_seed(self) -> None:
-        if self.options.state_dir is not None:
-            self.options.state_dir.mkdir(parents=True, exist_ok=True)
-        if self.store.load():
-            self.jobs.fail_orphans()
-        else:
-            seed(self.store, self.options.seed_file)
-        self.store.save()
 
     def _load_keys(self) -> None:
         path = self.options.state_dir / CREDENTIALS_FILE if self.options.state_dir else None
@@ -90,20 +54,6 @@ class Simulator:
                 json.dump({"api_key": api_key, "secret_key": secret_key}, fh)
             os.chmod(path, 0o600)
         self.keys = {api_key: secret_key}  # type: ignore[dict-item]
-
-    # --- identity --------------------------------------------------------------------------------------------
-    @property
-    def user_id(self) -> str:
-        return self.store.first("account")["_userid"]
-
-    def owner_fields(self) -> dict[str, Any]:
-        acct = self.store.first("account")
-        return {"account": acct["name"], "domainid": acct["domainid"], "domain": acct["domain"],
-                "_accountid": acct["id"]}
-
-    @staticmethod
-    def java_class(command: str) -> str:
-        return f"org.apache.cloudstack.api.command.user.{command[0].upper()}{command[1:]}Cmd"
 
     # --- the API ---------------------------------------------------------------------------------------------
     def handle_api(self, request: HttpRequest) -> tuple[HttpResponse, str | None]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
 
 CHUNK = 1024 * 1024
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -110,7 +110,7 @@ def content_length(path: Path) -> int:
     return 0
 
 
-def blobs_of(sim: "Simulator") -> BlobStore:
+def blobs_of(sim: "SimContext") -> BlobStore:
     """The simulator's blob store (in the state dir; a temporary dir for a simulator without one)."""
     store = sim.__dict__.get("_blob_store")
     if store is None:

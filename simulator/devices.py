@@ -18,7 +18,7 @@ from .blobs import blobs_of
 from .registry import HttpRequest, HttpResponse, route
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
 
 PREFIXES = {"KVM": "vd", "XenServer": "xvd", "VMware": "sd"}
 GB = 1024 ** 3
@@ -28,14 +28,14 @@ def device_name(hypervisor: str, deviceid: int) -> str:
     return PREFIXES.get(hypervisor, "vd") + chr(ord("a") + deviceid)
 
 
-def host_vm(sim: "Simulator") -> dict[str, Any] | None:
+def host_vm(sim: "SimContext") -> dict[str, Any] | None:
     for vm in sim.store.find("virtualmachine", _host_vm=True):
         if not vm.get("_removed"):
             return vm
     return None
 
 
-def device_path(sim: "Simulator", volume: dict[str, Any]) -> Path | None:
+def device_path(sim: "SimContext", volume: dict[str, Any]) -> Path | None:
     """Where an attached volume's bytes live as a device file, or None when they live in the blob store."""
     root = sim.options.host_vm_device_dir
     vm_id = volume.get("virtualmachineid")
@@ -47,7 +47,7 @@ def device_path(sim: "Simulator", volume: dict[str, Any]) -> Path | None:
     return Path(root) / device_name(vm.get("hypervisor", "KVM"), int(volume["deviceid"]))
 
 
-def plug(sim: "Simulator", volume: dict[str, Any]) -> None:
+def plug(sim: "SimContext", volume: dict[str, Any]) -> None:
     """After an attach: make the device file when the volume went to the host VM."""
     path = device_path(sim, volume)
     if path is not None:
@@ -55,7 +55,7 @@ def plug(sim: "Simulator", volume: dict[str, Any]) -> None:
         blobs_of(sim).write_into(volume.get("_content"), path, int(volume["size"]))
 
 
-def unplug(sim: "Simulator", volume: dict[str, Any]) -> None:
+def unplug(sim: "SimContext", volume: dict[str, Any]) -> None:
     """Before a detach: keep the device file's content and remove the file."""
     path = device_path(sim, volume)
     if path is not None and path.exists():
@@ -63,7 +63,7 @@ def unplug(sim: "Simulator", volume: dict[str, Any]) -> None:
         path.unlink()
 
 
-def content_of(sim: "Simulator", volume: dict[str, Any]) -> tuple[str, int]:
+def content_of(sim: "SimContext", volume: dict[str, Any]) -> tuple[str, int]:
     """(sha256, byte count) of a volume's current content, reading its device file when it has one."""
     path = device_path(sim, volume)
     blobs = blobs_of(sim)
@@ -73,7 +73,7 @@ def content_of(sim: "Simulator", volume: dict[str, Any]) -> tuple[str, int]:
     return sha, blobs.size(sha)
 
 
-def resized(sim: "Simulator", volume: dict[str, Any]) -> None:
+def resized(sim: "SimContext", volume: dict[str, Any]) -> None:
     """A resize of an attached host-VM volume changes its device file's length (shrinking cuts the data)."""
     path = device_path(sim, volume)
     if path is not None and path.exists():
@@ -81,7 +81,7 @@ def resized(sim: "Simulator", volume: dict[str, Any]) -> None:
             fh.truncate(int(volume["size"]))
 
 
-def set_host_vm(sim: "Simulator", vm_id: str | None) -> None:
+def set_host_vm(sim: "SimContext", vm_id: str | None) -> None:
     """Mark a VM (or none) as the host VM, moving attached volumes' bytes between blobs and device files."""
     target = sim.store.get("virtualmachine", vm_id) if vm_id is not None else None
     if vm_id is not None and (target is None or target.get("_removed")):
@@ -96,7 +96,7 @@ def set_host_vm(sim: "Simulator", vm_id: str | None) -> None:
             plug(sim, volume)
 
 
-def _data_volumes(sim: "Simulator", vm_id: str) -> list[dict[str, Any]]:
+def _data_volumes(sim: "SimContext", vm_id: str) -> list[dict[str, Any]]:
     return [v for v in sim.store.find("volume", virtualmachineid=vm_id) if v.get("deviceid")]
 
 
@@ -105,7 +105,7 @@ def _json(status: int, value: Any) -> HttpResponse:
 
 
 @route("GET", "/_sim/host-vm")
-def get_host_vm(sim: "Simulator", request: HttpRequest) -> HttpResponse:
+def get_host_vm(sim: "SimContext", request: HttpRequest) -> HttpResponse:
     with sim.store.lock:
         vm = host_vm(sim)
         root = sim.options.host_vm_device_dir
@@ -113,7 +113,7 @@ def get_host_vm(sim: "Simulator", request: HttpRequest) -> HttpResponse:
 
 
 @route("POST", "/_sim/host-vm")
-def post_host_vm(sim: "Simulator", request: HttpRequest) -> HttpResponse:
+def post_host_vm(sim: "SimContext", request: HttpRequest) -> HttpResponse:
     try:
         wanted = json.loads(request.body or b"{}").get("id")
     except (ValueError, AttributeError):

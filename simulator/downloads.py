@@ -21,7 +21,7 @@ from .blobs import blobs_of
 from .errors import param_error, server_error, PARAM_ERROR
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
 
 log = logging.getLogger("simulator.downloads")
 
@@ -90,7 +90,7 @@ def check_url(url: str) -> None:
 class Download:
     """One template download, run in its own thread; updates the template record under the store lock."""
 
-    def __init__(self, sim: "Simulator", template_id: str) -> None:
+    def __init__(self, sim: "SimContext", template_id: str) -> None:
         self.sim = sim
         self.template_id = template_id
 
@@ -187,11 +187,11 @@ class Download:
         return self._update(status=f"{percent}% Downloaded")
 
 
-def active_downloads(sim: "Simulator") -> dict[str, threading.Thread]:
+def active_downloads(sim: "SimContext") -> dict[str, threading.Thread]:
     return sim.__dict__.setdefault("_active_downloads", {})
 
 
-def resume_downloads(sim: "Simulator") -> None:
+def resume_downloads(sim: "SimContext") -> None:
     """After a restart, downloads that were running start again (the caller holds the store lock)."""
     running = active_downloads(sim)
     for tpl in sim.store.find("template", _downloading=True):

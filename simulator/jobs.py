@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .clock import now_str
 from .errors import ApiError, internal
+from .identity import java_class, owner_fields, user_id
 from .store import Store, new_id
-
-if TYPE_CHECKING:
-    from .app import Simulator
+from .timing import Timing
 
 log = logging.getLogger("simulator.jobs")
 
@@ -25,9 +24,9 @@ Rollback = Callable[[ApiError], None]
 
 
 class JobRunner:
-    def __init__(self, sim: "Simulator") -> None:
-        self.sim = sim
-        self.store: Store = sim.store
+    def __init__(self, store: Store, timing: Timing) -> None:
+        self.store = store
+        self.timing = timing
         self._pending: dict[str, tuple[threading.Timer, Callable[[], None]]] = {}
         self._pending_lock = threading.Lock()
 
@@ -35,16 +34,16 @@ class JobRunner:
                instance_type: str | None = None, instance_id: str | None = None,
                rollback: Rollback | None = None, fail_with: ApiError | None = None) -> dict[str, Any]:
         """Queue a job; returns the job record. The caller holds the store lock."""
-        owner = self.sim.owner_fields()
+        owner = owner_fields(self.store)
         job = self.store.add("asyncjob", {
-            "id": new_id(), "jobid": None, "cmd": self.sim.java_class(command), "jobstatus": PENDING,
+            "id": new_id(), "jobid": None, "cmd": java_class(command), "jobstatus": PENDING,
             "jobprocstatus": 0, "jobresultcode": 0, "jobinstancetype": instance_type, "jobinstanceid": instance_id,
-            "created": now_str(), "userid": self.sim.user_id, "accountid": owner["_accountid"],
+            "created": now_str(), "userid": user_id(self.store), "accountid": owner["_accountid"],
             "account": owner["account"], "domainid": owner["domainid"], "domain": owner["domain"],
         })
         job["jobid"] = job["id"]
 
-        delay = self.sim.timing.duration(operation)
+        delay = self.timing.duration(operation)
         if delay <= 0:
             self._finish(job, result_key, work, rollback, fail_with)
             return job

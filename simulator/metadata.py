@@ -18,12 +18,12 @@ import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from . import networking
-from .commands.keypairs import public_key_of
 from .devices import host_vm
 from .registry import Ctx, HttpRequest, HttpResponse, route
+from .sshkeys import public_key_of
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
 
 ITEMS = ("service-offering", "availability-zone", "local-ipv4", "local-hostname", "public-ipv4",
          "public-hostname", "instance-id", "vm-id", "cloud-identifier", "public-keys")
@@ -33,12 +33,12 @@ def _text(status: int, text: str) -> HttpResponse:
     return HttpResponse(status, text.encode(), "text/plain; charset=UTF-8")
 
 
-def _live_vm(sim: "Simulator", vm_id: str | None) -> dict[str, Any] | None:
+def _live_vm(sim: "SimContext", vm_id: str | None) -> dict[str, Any] | None:
     vm = sim.store.get("virtualmachine", vm_id)
     return None if vm is None or vm.get("_removed") else vm
 
 
-def _vm_by_client(sim: "Simulator", request: HttpRequest) -> dict[str, Any] | None:
+def _vm_by_client(sim: "SimContext", request: HttpRequest) -> dict[str, Any] | None:
     if request.headers.get("x-sim-vm-id"):
         return _live_vm(sim, request.headers["x-sim-vm-id"])
     for vm in sim.store.all("virtualmachine"):
@@ -89,7 +89,7 @@ def _item(ctx: Ctx, vm: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _answer(sim: "Simulator", vm: dict[str, Any] | None, path: str) -> HttpResponse:
+def _answer(sim: "SimContext", vm: dict[str, Any] | None, path: str) -> HttpResponse:
     if vm is None:
         return _text(404, "Not Found")
     ctx = Ctx(sim, sim.spec.command("listVirtualMachines"), "GET")
@@ -105,7 +105,7 @@ def _answer(sim: "Simulator", vm: dict[str, Any] | None, path: str) -> HttpRespo
 
 
 @route("GET", "/_sim/metadata/")
-def metadata_by_id(sim: "Simulator", request: HttpRequest) -> HttpResponse:
+def metadata_by_id(sim: "SimContext", request: HttpRequest) -> HttpResponse:
     vm_id, _, rest = request.path[len("/_sim/metadata/"):].partition("/")
     if not rest.startswith("latest"):
         return _text(404, "Not Found")
@@ -114,6 +114,6 @@ def metadata_by_id(sim: "Simulator", request: HttpRequest) -> HttpResponse:
 
 
 @route("GET", "/latest")
-def metadata_of_caller(sim: "Simulator", request: HttpRequest) -> HttpResponse:
+def metadata_of_caller(sim: "SimContext", request: HttpRequest) -> HttpResponse:
     with sim.store.lock:
         return _answer(sim, _vm_by_client(sim, request), request.path[len("/latest"):])

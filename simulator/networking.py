@@ -16,7 +16,7 @@ from typing import Any
 
 from .clock import now_str
 from .errors import INSUFFICIENT_CAPACITY_ERROR, param_error, server_error
-from .registry import Ctx
+from .registry import Ctx, remove_tags_of
 from .store import new_id
 
 BASIC_NETWORK_NAME = "guestNetworkForBasicZone"      # what the zone wizard names a Basic zone's guest network
@@ -442,7 +442,6 @@ def ip_str(ctx: Ctx, ip: dict[str, Any]) -> str:
 def remove_rule(ctx: Ctx, kind: str, rule: dict[str, Any]) -> None:
     """Remove a firewall or port-forwarding rule with its tags; a port-forwarding rule takes along the firewall
     rule it opened (revokeRelatedFirewallRule)."""
-    from .commands.tags import remove_tags_of
     ctx.store.remove(kind, rule["id"])
     remove_tags_of(ctx, rule["id"])
     if kind == "portforwardingrule":
@@ -452,7 +451,6 @@ def remove_rule(ctx: Ctx, kind: str, rule: dict[str, Any]) -> None:
 
 def remove_ip_and_rules(ctx: Ctx, ip: dict[str, Any]) -> None:
     """Release a public IP: its firewall and port-forwarding rules and static NAT go with it."""
-    from .commands.tags import remove_tags_of
     for kind in ("portforwardingrule", "firewallrule"):
         for rule in ctx.store.find(kind, ipaddressid=ip["id"]):
             remove_rule(ctx, kind, rule)

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .errors import PARAM_ERROR, ApiError, param_error, server_error
+from .errors import PARAM_ERROR, ApiError, internal, param_error, server_error
 from .jobs import Rollback, Work
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
     from .faults import Fault
     from .spec import Command
 
@@ -41,7 +41,7 @@ class HttpResponse:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-RouteHandler = Callable[["Simulator", HttpRequest], HttpResponse]
+RouteHandler = Callable[["SimContext", HttpRequest], HttpResponse]
 ROUTES: list[tuple[str, str, RouteHandler]] = []
 STREAMING: set[tuple[str, str]] = set()   # (method, prefix) of routes that read the body themselves
 
@@ -78,7 +78,7 @@ def public(value: Any) -> Any:
 
 @dataclass
 class Ctx:
-    sim: "Simulator"
+    sim: "SimContext"
     command: "Command"
     http_method: str
     fault: "Fault | None" = None
@@ -135,7 +135,6 @@ class Ctx:
         """Queue the async part of a command; answers {jobid} (and the new object's id for create commands)."""
         fail_with = None
         if self.fault is not None and self.fault.name == "job_failure":
-            from .errors import internal
             fail_with = internal(f"Job failed due to exception: simulated failure of {self.command.name}")
         job = self.sim.jobs.submit(command=self.command.name, result_key=result_key, work=work, operation=operation,
                                    instance_type=instance_type, instance_id=instance_id, rollback=rollback,
@@ -165,6 +164,12 @@ class Ctx:
 def tag_view(tag: dict[str, Any]) -> dict[str, Any]:
     """Tags have no id of their own in API answers."""
     return public({k: v for k, v in tag.items() if k != "id"})
+
+
+def remove_tags_of(ctx: Ctx, resource_id: str) -> None:
+    """CloudStack drops a resource's tags when the resource goes away."""
+    for tag in ctx.store.find("tag", resourceid=resource_id):
+        ctx.store.remove("tag", tag["id"])
 
 
 def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], *,

@@ -28,7 +28,7 @@ from .downloads import parse_checksum
 from .registry import HttpRequest, HttpResponse, route
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .context import SimContext
 
 UPLOAD_PREFIX = "/upload/"
 PSK_FILE = "upload-psk"
@@ -37,7 +37,7 @@ CHUNK = 256 * 1024
 
 
 # --- the shared secret and the parameters -------------------------------------------------------------------
-def _psk(sim: "Simulator") -> str:
+def _psk(sim: "SimContext") -> str:
     psk = sim.__dict__.get("_upload_psk")
     if psk is not None:
         return psk
@@ -58,14 +58,14 @@ def sign(data: str, key: str) -> str:
     return base64.b64encode(hmac.new(key.encode(), data.encode(), hashlib.sha1).digest()).decode()
 
 
-def _encrypt(sim: "Simulator", payload: dict[str, Any]) -> str:
+def _encrypt(sim: "SimContext", payload: dict[str, Any]) -> str:
     key = hashlib.sha256(_psk(sim).encode()).digest()
     nonce = secrets.token_bytes(12)
     sealed = AESGCM(key).encrypt(nonce, json.dumps(payload).encode(), None)
     return base64.b64encode(nonce + sealed).decode()
 
 
-def _decrypt(sim: "Simulator", metadata: str) -> dict[str, Any] | None:
+def _decrypt(sim: "SimContext", metadata: str) -> dict[str, Any] | None:
     try:
         raw = base64.b64decode(metadata, validate=True)
         key = hashlib.sha256(_psk(sim).encode()).digest()
@@ -74,7 +74,7 @@ def _decrypt(sim: "Simulator", metadata: str) -> dict[str, Any] | None:
         return None
 
 
-def upload_params(sim: "Simulator", template: dict[str, Any]) -> dict[str, Any]:
+def upload_params(sim: "SimContext", template: dict[str, Any]) -> dict[str, Any]:
     """The `getuploadparams` object for a template waiting for its upload."""
     host = sim.base_url.split("://", 1)[1]
     post_url = f"http://{host}{UPLOAD_PREFIX}{template['id']}"
@@ -92,7 +92,7 @@ def _text(status: int, message: str) -> HttpResponse:
 
 
 @route("POST", UPLOAD_PREFIX, stream=True)
-def post_upload(sim: "Simulator", request: HttpRequest) -> HttpResponse:
+def post_upload(sim: "SimContext", request: HttpRequest) -> HttpResponse:
     uuid = request.path[len(UPLOAD_PREFIX):].strip("/")
     signature = request.headers.get("x-signature", "")
     metadata = request.headers.get("x-metadata", "")
@@ -127,7 +127,7 @@ def post_upload(sim: "Simulator", request: HttpRequest) -> HttpResponse:
     return _receive(sim, uuid, request, length, meta.get("checksum"))
 
 
-def _fail(sim: "Simulator", uuid: str, message: str) -> HttpResponse:
+def _fail(sim: "SimContext", uuid: str, message: str) -> HttpResponse:
     """Reject the request; like the SSVM, remember the error on a template still waiting for its upload."""
     with sim.store.lock:
         tpl = sim.store.get("template", uuid)
@@ -137,7 +137,7 @@ def _fail(sim: "Simulator", uuid: str, message: str) -> HttpResponse:
     return _text(400, message)
 
 
-def _receive(sim: "Simulator", uuid: str, request: HttpRequest, length: int, checksum: str | None) -> HttpResponse:
+def _receive(sim: "SimContext", uuid: str, request: HttpRequest, length: int, checksum: str | None) -> HttpResponse:
     assert request.stream is not None
     blobs = blobs_of(sim)
     out, tmp = blobs.temp_file()
@@ -168,7 +168,7 @@ def _receive(sim: "Simulator", uuid: str, request: HttpRequest, length: int, che
     return HttpResponse(200, b"upload successful.", "text/plain; charset=UTF-8")
 
 
-def _upload_failed(sim: "Simulator", uuid: str, message: str) -> HttpResponse:
+def _upload_failed(sim: "SimContext", uuid: str, message: str) -> HttpResponse:
     with sim.store.lock:
         tpl = sim.store.get("template", uuid)
         if tpl is not None:

@@ -1,6 +1,6 @@
-"""API command handlers, one module per resource family; importing the package registers them all."""
-import importlib
-import pkgutil
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+"""API command handlers, one module per resource family; importing the package registers them all (a new
+module is added to this list)."""
+from . import (  # noqa: F401
+    addresses, affinitygroups, asyncjobs, firewall, infrastructure, keypairs, networks, securitygroups, snapshots,
+    tags, templates, virtualmachines, volumes,
+)

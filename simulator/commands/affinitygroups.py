@@ -14,6 +14,7 @@ from ..errors import param_error
 from ..networking import account_dbid, live_vms
 from ..registry import Ctx, command, filter_common, public
 from ..store import new_id
+from ..vm_view import vm_view
 
 # The user-visible processors of a default 4.18 install (ExplicitDedication is admin-controlled, not listed).
 TYPES = ("host anti-affinity", "host affinity")
@@ -113,7 +114,6 @@ def list_affinity_group_types(ctx: Ctx, p: dict) -> dict:
 
 @command("updateVMAffinityGroup")
 def update_vm_affinity_group(ctx: Ctx, p: dict) -> dict:
-    from .virtualmachines import render   # virtualmachines imports this module for deployVirtualMachine
     vm = ctx.lookup("virtualmachine", p, "id")
     ids, names = p.get("affinitygroupids"), p.get("affinitygroupnames")
     for group_id in ids or []:
@@ -142,6 +142,6 @@ def update_vm_affinity_group(ctx: Ctx, p: dict) -> dict:
                               f"in state {vm['state']}; make sure the virtual machine is stopped and not in an "
                               "error state before updating.")
         vm["affinitygroup"] = [group_ref(g) for g in groups]
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
     return ctx.job(result_key="virtualmachine", work=work, operation="job", instance_type="VirtualMachine",
                    instance_id=vm["id"])

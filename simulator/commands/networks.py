@@ -8,8 +8,7 @@ from typing import Any
 from ..errors import internal, param_error
 from ..networking import (new_network, remove_ip_and_rules, uses_security_groups, vms_on_network,
                           zone_guest_gateway, zone_guest_network)
-from ..registry import Ctx, command, filter_common, public
-from .tags import remove_tags_of
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
 
 
 def network_view(ctx: Ctx, network: dict[str, Any]) -> dict[str, Any]:

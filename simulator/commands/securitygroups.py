@@ -10,9 +10,8 @@ from typing import Any
 
 from ..errors import INTERNAL_ERROR, RESOURCE_IN_USE_ERROR, ApiError, param_error, server_error
 from ..networking import account_dbid, dbid, live_vms
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
 from ..store import new_id
-from .tags import remove_tags_of
 
 RULE_KEYS = {"ingress": "ingressrule", "egress": "egressrule"}
 VALID_PROTOCOLS = {"tcp", "udp", "icmp", "all"}

@@ -6,9 +6,8 @@ from datetime import datetime, timezone
 from .. import devices
 from ..clock import now_str
 from ..errors import param_error
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
 from ..store import new_id
-from .tags import remove_tags_of
 
 
 def render(ctx: Ctx, snapshot: dict) -> dict:

@@ -85,9 +85,3 @@ def list_tags(ctx: Ctx, p: dict) -> dict:
     if "resourcetype" in p:
         tags = [t for t in tags if t["resourcetype"].lower() == p["resourcetype"].lower()]
     return ctx.listing("tag", [tag_view(t) for t in tags], p)
-
-
-def remove_tags_of(ctx: Ctx, resource_id: str) -> None:
-    """CloudStack drops a resource's tags when the resource goes away."""
-    for tag in ctx.store.find("tag", resourceid=resource_id):
-        ctx.store.remove("tag", tag["id"])

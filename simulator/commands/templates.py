@@ -13,10 +13,9 @@ from ..clock import now_str
 from ..devices import content_of
 from ..downloads import Download, check_format_suffix, check_url, parse_checksum, resume_downloads
 from ..errors import param_error
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
 from ..store import new_id
 from ..uploads import upload_params
-from .tags import remove_tags_of
 
 FILTERS = ("featured", "self", "selfexecutable", "sharedexecutable", "executable", "community", "all")
 # com.cloud.storage.Storage.ImageFormat and com.cloud.hypervisor.Hypervisor.HypervisorType (4.18)

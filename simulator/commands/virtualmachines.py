@@ -11,15 +11,15 @@ import base64
 import re
 from typing import Any
 
-from .. import metadata, networking  # noqa: F401  (metadata: registers the metadata service routes)
+from .. import networking
 from ..clock import now_str
 from ..errors import internal, param_error
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..sshkeys import public_key_of
 from ..store import new_id
+from ..vm_view import vm_view
 from . import templates, volumes
 from .affinitygroups import requested_groups
-from .keypairs import public_key_of
-from .tags import remove_tags_of
 
 GB = volumes.GB
 # UserDataManagerImpl: 2 KB blocks; GET up to 4 KB, POST up to 1 MB; vm.userdata.max.length (default 32768)
@@ -60,18 +60,6 @@ def _lenient_b64decode(value: str) -> bytes:
     if len(text) % 4 == 1:   # a lone trailing character carries no whole byte
         text = text[:-1]
     return base64.b64decode(text + "=" * (-len(text) % 4))
-
-
-# --- rendering ---------------------------------------------------------------------------------------------------
-def render(ctx: Ctx, vm: dict[str, Any], *, with_user_data: bool = False) -> dict[str, Any]:
-    view = public(vm)
-    ip = networking.public_ip_of(ctx, vm)
-    if ip is not None:
-        view.update(publicip=ip["ipaddress"], publicipid=ip["id"])
-    view["tags"] = ctx.tags_of(vm["id"])
-    if with_user_data and vm.get("_userdata"):
-        view["userdata"] = vm["_userdata"]
-    return public(view)
 
 
 def find_vm(ctx: Ctx, p: dict[str, Any], name: str = "id") -> dict[str, Any]:
@@ -184,7 +172,7 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
 
     def work() -> dict:
         vm["state"] = "Running" if start else "Stopped"
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
 
     def rollback(err: Exception) -> None:
         if data is not None:  # a failed deploy destroys the VM's volumes (updateVmStateForFailedVmCreation)
@@ -254,7 +242,7 @@ def start_virtual_machine(ctx: Ctx, p: dict) -> dict:
             if network is not None:
                 networking.implement_network(ctx, network)
         vm["state"] = "Running"
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
     if vm["state"] == "Stopped":
         vm["state"] = "Starting"
         return ctx.job(result_key="virtualmachine", work=work, operation="start", instance_type="VirtualMachine",
@@ -270,7 +258,7 @@ def stop_virtual_machine(ctx: Ctx, p: dict) -> dict:
         if vm["state"] not in ("Running", "Stopping", "Stopped"):
             raise internal(f"Unable to stop VM instance {vm['instancename']} in state {vm['state']}")
         vm["state"] = "Stopped"
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
     if vm["state"] == "Running":
         vm["state"] = "Stopping"
         return ctx.job(result_key="virtualmachine", work=work, operation="stop", instance_type="VirtualMachine",
@@ -286,7 +274,7 @@ def reboot_virtual_machine(ctx: Ctx, p: dict) -> dict:
         if vm["state"] != "Running":
             raise param_error(f"Unable to reboot VM {vm['instancename']}: it is not in Running state but "
                               f"{vm['state']}")
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
     return _vm_job(ctx, vm, "reboot", work)
 
 
@@ -306,7 +294,7 @@ def destroy_virtual_machine(ctx: Ctx, p: dict) -> dict:
             volumes.remove(ctx, volume)
         if vm["state"] not in ("Destroyed", "Expunging"):
             vm["state"] = "Destroyed"
-        view = render(ctx, vm)
+        view = vm_view(ctx, vm)
         if p.get("expunge"):
             _expunge(ctx, vm)
             view["state"] = "Expunging"
@@ -333,7 +321,7 @@ def recover_virtual_machine(ctx: Ctx, p: dict) -> dict:
     if vm["state"] != "Destroyed":
         raise param_error(f"Vm with id {vm['id']} is not in the right state")
     vm["state"] = "Stopped"
-    return {"virtualmachine": render(ctx, vm)}
+    return {"virtualmachine": vm_view(ctx, vm)}
 
 
 @command("updateVirtualMachine")
@@ -350,7 +338,7 @@ def update_virtual_machine(ctx: Ctx, p: dict) -> dict:
         vm["displayname"] = p["displayname"]
     for entry in p.get("details") or []:
         vm["details"] = {**(vm.get("details") or {}), **entry}
-    return {"virtualmachine": render(ctx, vm)}
+    return {"virtualmachine": vm_view(ctx, vm)}
 
 
 @command("getVirtualMachineUserData")
@@ -370,7 +358,7 @@ def reset_ssh_key_for_virtual_machine(ctx: Ctx, p: dict) -> dict:
 
     def work() -> dict:
         vm["keypairs"] = ",".join(names)
-        return render(ctx, vm)
+        return vm_view(ctx, vm)
     return _vm_job(ctx, vm, "job", work)
 
 
@@ -389,6 +377,6 @@ def list_virtual_machines(ctx: Ctx, p: dict) -> dict:
         vms = [vm for vm in vms if any(n["networkid"] == p["networkid"] for n in vm["nic"])]
     if "keypair" in p:
         vms = [vm for vm in vms if p["keypair"] in (vm.get("keypairs") or "").split(",")]
-    return ctx.listing("virtualmachine", [render(ctx, vm, with_user_data=bool(p.get("userdata"))) for vm in vms],
+    return ctx.listing("virtualmachine", [vm_view(ctx, vm, with_user_data=bool(p.get("userdata"))) for vm in vms],
                        p)
 

@@ -11,9 +11,8 @@ from typing import Any
 from .. import devices
 from ..clock import now_str
 from ..errors import internal, param_error
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, filter_common, public, remove_tags_of
 from ..store import new_id
-from .tags import remove_tags_of
 
 GB = 1024 ** 3
 CDROM_DEVICE_ID = 3
