@@ -172,9 +172,10 @@ def remove_tags_of(ctx: Ctx, resource_id: str) -> None:
         ctx.store.remove("tag", tag["id"])
 
 
-def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], *,
-                  name_like: bool = False) -> list[dict[str, Any]]:
-    """The filters most list commands share: id, ids, name (exact or substring), keyword, zoneid, tags."""
+def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], *, name_like: bool = False,
+                  keyword: tuple[str, ...] = ("name",)) -> list[dict[str, Any]]:
+    """The filters every list command shares: id, ids, name (exact or substring), keyword (a case-insensitive
+    substring of any of the `keyword` fields; none: ignored), zoneid, tags."""
     for w in p.get("tags") or []:   # BaseListTaggedResourcesCmd.getTags
         if w.get("value") is None:
             raise param_error(f"No value is passed in for key {w.get('key')}")
@@ -190,7 +191,8 @@ def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], 
             name = obj.get("name") or ""
             if (p["name"].lower() not in name.lower()) if name_like else (name != p["name"]):
                 continue
-        if "keyword" in p and p["keyword"].lower() not in (obj.get("name") or "").lower():
+        if keyword and "keyword" in p and not any(p["keyword"].lower() in str(obj.get(f) or "").lower()
+                                                  for f in keyword):
             continue
         if "zoneid" in p and "zoneid" in obj and obj["zoneid"] != p["zoneid"]:
             continue

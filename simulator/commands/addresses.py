@@ -7,7 +7,8 @@ from typing import Any
 
 from ..errors import ApiError, internal, param_error, rule_conflict
 from ..networking import (acquire_public_ip, dbid, disable_static_nat, has_service, ip_str, remove_ip_and_rules)
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command, same
 
 SHARED_IP_TEXT = ("Associate IP address can only be called on the shared networks in the advanced zone with "
                   "Firewall/Source Nat/Static Nat/Port Forwarding/Load balancing services enabled")
@@ -72,22 +73,11 @@ def disassociate_ip_address(ctx: Ctx, p: dict) -> dict:
                    instance_id=ip["id"])
 
 
-@command("listPublicIpAddresses")
-def list_public_ip_addresses(ctx: Ctx, p: dict) -> dict:
-    ips = filter_common(ctx, ctx.store.all("publicipaddress"), {k: v for k, v in p.items() if k != "keyword"})
-    for field in ("ipaddress", "associatednetworkid", "vlanid", "physicalnetworkid", "state"):
-        if field in p:
-            ips = [ip for ip in ips if str(ip.get(field, "")).lower() == str(p[field]).lower()]
-    if "networkid" in p:
-        ips = [ip for ip in ips if ip.get("associatednetworkid") == p["networkid"]]
-    for flag in ("isstaticnat", "issourcenat", "forvirtualnetwork", "fordisplay"):
-        if flag in p:
-            ips = [ip for ip in ips if bool(ip.get(flag)) == p[flag]]
-    if p.get("vpcid"):
-        ips = []
-    if "keyword" in p:
-        ips = [ip for ip in ips if p["keyword"] in ip["ipaddress"]]
-    return ctx.listing("publicipaddress", [ip_view(ctx, ip) for ip in ips], p)
+list_command("listPublicIpAddresses", ListShape(
+    kind="publicipaddress", keyword=("ipaddress",), equal={"networkid": "associatednetworkid"},
+    text=same("ipaddress", "associatednetworkid", "vlanid", "physicalnetworkid", "state"),
+    flags=same("isstaticnat", "issourcenat", "forvirtualnetwork", "fordisplay"), nothing_when=("vpcid",),
+    view=lambda ctx, ip, p: ip_view(ctx, ip)))
 
 
 @command("enableStaticNat")

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..errors import param_error
 from ..networking import account_dbid, live_vms
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command, same
 from ..store import new_id
 from ..vm_view import vm_view
 
@@ -74,16 +75,16 @@ def create_affinity_group(ctx: Ctx, p: dict) -> dict:
                    instance_type="AffinityGroup", instance_id=group["id"], create_id=group["id"])
 
 
-@command("listAffinityGroups")
-def list_affinity_groups(ctx: Ctx, p: dict) -> dict:
-    groups = filter_common(ctx, ctx.store.all("affinitygroup"), p)
-    if "type" in p:
-        groups = [g for g in groups if g["type"] == p["type"]]
-    if "virtualmachineid" in p:
-        vm = ctx.lookup("virtualmachine", p, "virtualmachineid")
-        member_of = {g["id"] for g in vm.get("affinitygroup") or []}
-        groups = [g for g in groups if g["id"] in member_of]
-    return ctx.listing("affinitygroup", [group_view(ctx, g) for g in groups], p)
+def _of_vm(ctx: Ctx, groups: list[dict[str, Any]], p: dict) -> list[dict[str, Any]]:
+    if "virtualmachineid" not in p:
+        return groups
+    vm = ctx.lookup("virtualmachine", p, "virtualmachineid")
+    member_of = {g["id"] for g in vm.get("affinitygroup") or []}
+    return [g for g in groups if g["id"] in member_of]
+
+
+list_command("listAffinityGroups", ListShape(kind="affinitygroup", equal=same("type"), narrow=_of_vm,
+                                             view=lambda ctx, g, p: group_view(ctx, g)))
 
 
 @command("deleteAffinityGroup")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..jobs import PENDING
 from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command
 
 JOB_FIELDS = ("accountid", "userid", "cmd", "jobstatus", "jobprocstatus", "jobresultcode", "jobresulttype",
               "jobresult", "jobinstancetype", "jobinstanceid", "created", "completed", "jobid")
@@ -22,8 +23,6 @@ def query_async_job_result(ctx: Ctx, p: dict) -> dict:
     return job_view(job)
 
 
-@command("listAsyncJobs")
-def list_async_jobs(ctx: Ctx, p: dict) -> dict:
-    jobs = ctx.store.all("asyncjob")
-    return ctx.listing("asyncjobs", [job_view(j) | {"account": j["account"], "domainid": j["domainid"]}
-                                      for j in jobs], p)
+list_command("listAsyncJobs", ListShape(
+    kind="asyncjob", key="asyncjobs", keyword=(),
+    view=lambda ctx, j, p: job_view(j) | {"account": j["account"], "domainid": j["domainid"]}))

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..errors import PARAM_ERROR, internal, param_error, rule_conflict, server_error
 from ..networking import dbid, has_service, remove_rule, zone_dbid
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command, same
 from ..store import new_id
 
 INGRESS_PROTOCOLS = ("tcp", "udp", "icmp")
@@ -169,22 +170,14 @@ def delete_firewall_rule(ctx: Ctx, p: dict) -> dict:
     return _delete_firewall_rule(ctx, p, "Ingress")
 
 
-def _list_rules(ctx: Ctx, p: dict, kind: str, traffic: str | None) -> list[dict[str, Any]]:
-    rules = filter_common(ctx, ctx.store.all(kind), {k: v for k, v in p.items() if k != "keyword"})
-    if traffic is not None:
-        rules = [r for r in rules if r["traffictype"] == traffic]
-    for field in ("ipaddressid", "networkid"):
-        if field in p:
-            rules = [r for r in rules if r.get(field) == p[field]]
-    if "fordisplay" in p:
-        rules = [r for r in rules if r.get("fordisplay", True) == p["fordisplay"]]
-    return rules
+def rule_list(kind: str, traffic: str | None = None) -> ListShape:
+    """The rule lists: by IP and network, `fordisplay`; `keyword` is ignored."""
+    return ListShape(kind=kind, keyword=(), equal=same("ipaddressid", "networkid"), flags=same("fordisplay"),
+                     narrow=lambda ctx, rules, p: [r for r in rules if traffic is None or r["traffictype"] == traffic],
+                     view=lambda ctx, r, p: rule_view(ctx, r))
 
 
-@command("listFirewallRules")
-def list_firewall_rules(ctx: Ctx, p: dict) -> dict:
-    rules = _list_rules(ctx, p, "firewallrule", "Ingress")
-    return ctx.listing("firewallrule", [rule_view(ctx, r) for r in rules], p)
+list_command("listFirewallRules", rule_list("firewallrule", "Ingress"))
 
 
 # --- egress firewall --------------------------------------------------------------------------------------------
@@ -209,10 +202,7 @@ def delete_egress_firewall_rule(ctx: Ctx, p: dict) -> dict:
     return _delete_firewall_rule(ctx, p, "Egress")
 
 
-@command("listEgressFirewallRules")
-def list_egress_firewall_rules(ctx: Ctx, p: dict) -> dict:
-    rules = _list_rules(ctx, p, "firewallrule", "Egress")
-    return ctx.listing("firewallrule", [rule_view(ctx, r) for r in rules], p)
+list_command("listEgressFirewallRules", rule_list("firewallrule", "Egress"))
 
 
 # --- port forwarding --------------------------------------------------------------------------------------------
@@ -284,7 +274,4 @@ def delete_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
                    instance_id=rule["id"])
 
 
-@command("listPortForwardingRules")
-def list_port_forwarding_rules(ctx: Ctx, p: dict) -> dict:
-    rules = _list_rules(ctx, p, "portforwardingrule", None)
-    return ctx.listing("portforwardingrule", [rule_view(ctx, r) for r in rules], p)
+list_command("listPortForwardingRules", rule_list("portforwardingrule"))

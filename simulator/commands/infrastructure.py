@@ -2,57 +2,31 @@
 from __future__ import annotations
 
 from ..networking import service_view
-from ..registry import Ctx, command, filter_common, public
+from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command, same
 
 
-@command("listZones")
-def list_zones(ctx: Ctx, p: dict) -> dict:
-    zones = filter_common(ctx, ctx.store.all("zone"), p)
-    if "networktype" in p:
-        zones = [z for z in zones if z["networktype"].lower() == p["networktype"].lower()]
-    return ctx.listing("zone", zones, p)
+def offering_services(ctx: Ctx, items: list[dict], p: dict) -> list[dict]:
+    """`supportedservices`: networks and network offerings having every service named."""
+    if not p.get("supportedservices"):
+        return items
+    wanted = {s.lower() for s in p["supportedservices"]}
+    return [i for i in items if wanted <= {s["name"].lower() for s in i.get("service", [])}]
 
 
-@command("listServiceOfferings")
-def list_service_offerings(ctx: Ctx, p: dict) -> dict:
-    offerings = filter_common(ctx, ctx.store.all("serviceoffering"), p)
-    # System offerings (virtual routers, system VMs) are listed only when asked for.
-    offerings = [o for o in offerings if o["issystem"] == bool(p.get("issystem"))]
-    if "systemvmtype" in p:
-        offerings = [o for o in offerings if o.get("systemvmtype") == p["systemvmtype"]]
-    return ctx.listing("serviceoffering", offerings, p)
-
-
-@command("listDiskOfferings")
-def list_disk_offerings(ctx: Ctx, p: dict) -> dict:
-    return ctx.listing("diskoffering", filter_common(ctx, ctx.store.all("diskoffering"), p), p)
-
-
-@command("listNetworkOfferings")
-def list_network_offerings(ctx: Ctx, p: dict) -> dict:
-    offerings = filter_common(ctx, ctx.store.all("networkoffering"), p)
-    if "guestiptype" in p:
-        offerings = [o for o in offerings if o["guestiptype"].lower() == p["guestiptype"].lower()]
-    if "state" in p:
-        offerings = [o for o in offerings if o["state"].lower() == p["state"].lower()]
-    if p.get("supportedservices"):
-        wanted = {s.lower() for s in p["supportedservices"]}
-        offerings = [o for o in offerings if wanted <= {s["name"].lower() for s in o["service"]}]
-    if "forvpc" in p:
-        offerings = [o for o in offerings if o["forvpc"] == p["forvpc"]]
-    # Each service with its provider and capabilities, as the network using the offering shows it.
-    return ctx.listing("networkoffering", [o | {"service": [service_view(s["name"]) for s in o["service"]]}
-                                           for o in offerings], p)
-
-
-@command("listOsTypes")
-def list_os_types(ctx: Ctx, p: dict) -> dict:
-    types = filter_common(ctx, ctx.store.all("ostype"), p)
-    if "description" in p:
-        types = [t for t in types if p["description"].lower() in t["description"].lower()]
-    if "oscategoryid" in p:
-        types = [t for t in types if t["oscategoryid"] == p["oscategoryid"]]
-    return ctx.listing("ostype", types, p)
+list_command("listZones", ListShape(kind="zone", text=same("networktype")))
+# System offerings (virtual routers, system VMs) are listed only when asked for.
+list_command("listServiceOfferings", ListShape(
+    kind="serviceoffering", equal=same("systemvmtype"),
+    narrow=lambda ctx, items, p: [o for o in items if o["issystem"] == bool(p.get("issystem"))]))
+list_command("listDiskOfferings", ListShape(kind="diskoffering"))
+# Each service with its provider and capabilities, as the network using the offering shows it.
+list_command("listNetworkOfferings", ListShape(
+    kind="networkoffering", text=same("guestiptype", "state"), flags=same("forvpc"), narrow=offering_services,
+    view=lambda ctx, o, p: o | {"service": [service_view(s["name"]) for s in o["service"]]}))
+list_command("listOsTypes", ListShape(
+    kind="ostype", equal=same("oscategoryid"),
+    narrow=lambda ctx, items, p: [t for t in items if p.get("description", "").lower() in t["description"].lower()]))
 
 
 @command("listHypervisors")

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ..errors import param_error
 from ..registry import Ctx, command, public
+from ..shapes import ListShape, list_command, same
 from ..sshkeys import KEY_BITS, fingerprint_of, public_key_from_material
 from ..store import new_id
 
@@ -53,16 +54,8 @@ def register_ssh_key_pair(ctx: Ctx, p: dict) -> dict:
     return {"keypair": public(_save(ctx, name, public_key))}
 
 
-@command("listSSHKeyPairs")
-def list_ssh_key_pairs(ctx: Ctx, p: dict) -> dict:
-    pairs = ctx.store.all("sshkeypair")
-    for field in ("id", "name", "fingerprint"):
-        if field in p:
-            pairs = [k for k in pairs if k[field] == p[field]]
-    if "keyword" in p:
-        word = p["keyword"].lower()
-        pairs = [k for k in pairs if word in k["name"].lower() or word in k["fingerprint"]]
-    return ctx.listing("sshkeypair", pairs, p)
+list_command("listSSHKeyPairs", ListShape(kind="sshkeypair", equal=same("fingerprint"),
+                                          keyword=("name", "fingerprint")))
 
 
 @command("deleteSSHKeyPair")

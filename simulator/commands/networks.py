@@ -8,7 +8,9 @@ from typing import Any
 from ..errors import internal, param_error
 from ..networking import (new_network, remove_ip_and_rules, uses_security_groups, vms_on_network,
                           zone_guest_gateway, zone_guest_network)
-from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..registry import Ctx, command, public, remove_tags_of
+from ..shapes import ListShape, list_command, same
+from .infrastructure import offering_services
 
 
 def network_view(ctx: Ctx, network: dict[str, Any]) -> dict[str, Any]:
@@ -61,26 +63,12 @@ def ensure_zone_networks(ctx: Ctx) -> None:
         ctx.store.save()
 
 
-@command("listNetworks")
-def list_networks(ctx: Ctx, p: dict) -> dict:
-    ensure_zone_networks(ctx)
-    networks = filter_common(ctx, ctx.store.all("network"), p)
-    if "type" in p:
-        networks = [n for n in networks if n["type"].lower() == p["type"].lower()]
-    for flag in ("canusefordeploy", "issystem", "restartrequired", "specifyipranges", "displaynetwork"):
-        if flag in p:
-            networks = [n for n in networks if bool(n.get(flag)) == p[flag]]
-    for field in ("networkofferingid", "physicalnetworkid", "vlan"):
-        if field in p:
-            networks = [n for n in networks if n.get(field) == p[field]]
-    if "traffictype" in p:
-        networks = [n for n in networks if n["traffictype"].lower() == p["traffictype"].lower()]
-    if p.get("vpcid") or p.get("forvpc"):
-        networks = []   # the simulator has no VPCs
-    if p.get("supportedservices"):
-        wanted = {s.lower() for s in p["supportedservices"]}
-        networks = [n for n in networks if wanted <= {s["name"].lower() for s in n.get("service", [])}]
-    return ctx.listing("network", [network_view(ctx, n) for n in networks], p)
+list_command("listNetworks", ListShape(
+    kind="network", before=ensure_zone_networks, text=same("type", "traffictype"),
+    flags=same("canusefordeploy", "issystem", "restartrequired", "specifyipranges", "displaynetwork"),
+    equal=same("networkofferingid", "physicalnetworkid", "vlan"),
+    nothing_when=("vpcid", "forvpc"),   # the simulator has no VPCs
+    narrow=offering_services, view=lambda ctx, n, p: network_view(ctx, n)))
 
 
 @command("deleteNetwork")

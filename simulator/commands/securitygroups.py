@@ -10,7 +10,8 @@ from typing import Any
 
 from ..errors import INTERNAL_ERROR, RESOURCE_IN_USE_ERROR, ApiError, param_error, server_error
 from ..networking import account_dbid, dbid, live_vms
-from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..registry import Ctx, command, public, remove_tags_of
+from ..shapes import ListShape, list_command
 from ..store import new_id
 
 RULE_KEYS = {"ingress": "ingressrule", "egress": "egressrule"}
@@ -68,14 +69,11 @@ def create_security_group(ctx: Ctx, p: dict) -> dict:
     return {"securitygroup": group_view(ctx, group)}
 
 
-@command("listSecurityGroups")
-def list_security_groups(ctx: Ctx, p: dict) -> dict:
-    groups = filter_common(ctx, ctx.store.all("securitygroup"), p)
-    if "securitygroupname" in p:
-        groups = [g for g in groups if g["name"] == p["securitygroupname"]]
-    if "virtualmachineid" in p:
-        groups = [g for g in groups if any(vm["id"] == p["virtualmachineid"] for vm in vms_in_group(ctx, g["id"]))]
-    return ctx.listing("securitygroup", [group_view(ctx, g) for g in groups], p)
+list_command("listSecurityGroups", ListShape(
+    kind="securitygroup", equal={"securitygroupname": "name"},
+    narrow=lambda ctx, groups, p: [g for g in groups if "virtualmachineid" not in p or any(
+        vm["id"] == p["virtualmachineid"] for vm in vms_in_group(ctx, g["id"]))],
+    view=lambda ctx, g, p: group_view(ctx, g)))
 
 
 def _normalised_rule(p: dict[str, Any]) -> tuple[str, int, int]:

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from .. import devices
 from ..clock import now_str
 from ..errors import param_error
-from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..registry import Ctx, command, public, remove_tags_of
+from ..shapes import ListShape, list_command, same
 from ..store import new_id
 
 
@@ -52,15 +53,8 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
                    instance_id=snapshot["id"], rollback=rollback, create_id=snapshot["id"])
 
 
-@command("listSnapshots")
-def list_snapshots(ctx: Ctx, p: dict) -> dict:
-    snapshots = filter_common(ctx, ctx.store.all("snapshot"), p)
-    for field in ("volumeid", "snapshottype", "intervaltype"):
-        if field in p:
-            snapshots = [s for s in snapshots if str(s.get(field)).lower() == str(p[field]).lower()]
-    if "state" in p:
-        snapshots = [s for s in snapshots if s["state"].lower() == p["state"].lower()]
-    return ctx.listing("snapshot", [render(ctx, s) for s in snapshots], p)
+list_command("listSnapshots", ListShape(kind="snapshot", text=same("volumeid", "snapshottype", "intervaltype", "state"),
+                                        view=lambda ctx, s, p: render(ctx, s)))
 
 
 @command("deleteSnapshot")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..errors import param_error
 from ..registry import Ctx, command, tag_view
+from ..shapes import ListShape, list_command, same
 
 # ResourceObjectType (matched case-insensitively) -> the store kind holding such resources.
 RESOURCE_KINDS = {
@@ -76,12 +77,5 @@ def delete_tags(ctx: Ctx, p: dict) -> dict:
     return ctx.job(result_key=None, work=work, operation="tags")
 
 
-@command("listTags")
-def list_tags(ctx: Ctx, p: dict) -> dict:
-    tags = ctx.store.all("tag")
-    for field in ("key", "value", "resourceid", "customer"):
-        if field in p:
-            tags = [t for t in tags if t.get(field) == p[field]]
-    if "resourcetype" in p:
-        tags = [t for t in tags if t["resourcetype"].lower() == p["resourcetype"].lower()]
-    return ctx.listing("tag", [tag_view(t) for t in tags], p)
+list_command("listTags", ListShape(kind="tag", keyword=(), equal=same("key", "value", "resourceid", "customer"),
+                                   text=same("resourcetype"), view=lambda ctx, t, p: tag_view(t)))

@@ -14,7 +14,8 @@ from typing import Any
 from .. import networking
 from ..clock import now_str
 from ..errors import internal, param_error
-from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..registry import Ctx, command, public, remove_tags_of
+from ..shapes import ListShape, list_command, same
 from ..sshkeys import public_key_of
 from ..store import new_id
 from ..vm_view import vm_view
@@ -362,21 +363,21 @@ def reset_ssh_key_for_virtual_machine(ctx: Ctx, p: dict) -> dict:
     return _vm_job(ctx, vm, "job", work)
 
 
-@command("listVirtualMachines")
-def list_virtual_machines(ctx: Ctx, p: dict) -> dict:
-    vms = filter_common(ctx, ctx.store.all("virtualmachine"), p, name_like=True)
+def _vm_filters(ctx: Ctx, vms: list[dict[str, Any]], p: dict) -> list[dict[str, Any]]:
+    """`state` (Present: not destroyed), `networkid` (a NIC on it), `keypair` (one of the VM's key pairs)."""
     state = (p.get("state") or "").lower()
     if state == "present":
         vms = [vm for vm in vms if vm["state"] not in ("Destroyed", "Expunging")]
     elif state:
         vms = [vm for vm in vms if vm["state"].lower() == state]
-    for field in ("templateid", "serviceofferingid", "displayname"):
-        if field in p:
-            vms = [vm for vm in vms if vm.get(field) == p[field]]
     if "networkid" in p:
         vms = [vm for vm in vms if any(n["networkid"] == p["networkid"] for n in vm["nic"])]
     if "keypair" in p:
         vms = [vm for vm in vms if p["keypair"] in (vm.get("keypairs") or "").split(",")]
-    return ctx.listing("virtualmachine", [vm_view(ctx, vm, with_user_data=bool(p.get("userdata"))) for vm in vms],
-                       p)
+    return vms
+
+
+list_command("listVirtualMachines", ListShape(
+    kind="virtualmachine", name_like=True, equal=same("templateid", "serviceofferingid", "displayname"),
+    narrow=_vm_filters, view=lambda ctx, vm, p: vm_view(ctx, vm, with_user_data=bool(p.get("userdata")))))
 

@@ -11,7 +11,8 @@ from typing import Any
 from .. import devices
 from ..clock import now_str
 from ..errors import internal, param_error
-from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..registry import Ctx, command, public, remove_tags_of
+from ..shapes import ListShape, list_command, same
 from ..store import new_id
 
 GB = 1024 ** 3
@@ -278,14 +279,5 @@ def resize_volume(ctx: Ctx, p: dict) -> dict:
                    instance_id=volume["id"])
 
 
-@command("listVolumes")
-def list_volumes(ctx: Ctx, p: dict) -> dict:
-    volumes = filter_common(ctx, ctx.store.all("volume"), p)
-    for field in ("virtualmachineid", "diskofferingid"):
-        if field in p:
-            volumes = [v for v in volumes if v.get(field) == p[field]]
-    if "type" in p:
-        volumes = [v for v in volumes if v["type"].lower() == p["type"].lower()]
-    if "state" in p:
-        volumes = [v for v in volumes if v["state"].lower() == p["state"].lower()]
-    return ctx.listing("volume", [render(ctx, v) for v in volumes], p)
+list_command("listVolumes", ListShape(kind="volume", equal=same("virtualmachineid", "diskofferingid"),
+                                      text=same("type", "state"), view=lambda ctx, v, p: render(ctx, v)))
