@@ -1,5 +1,5 @@
-"""The shapes API commands share, declared once: a list command (filters, keyword, tags, paging) and an async job
-that removes a resource.
+"""The shapes API commands share, declared once: a list command (filters, keyword, tags, paging), the async job
+of a create command and the async job that removes a resource.
 
 A new list command is one declaration:
 
@@ -84,12 +84,13 @@ def list_command(name: str, shape: ListShape) -> None:
 
 
 def removal_job(ctx: Ctx, kind: str, obj: Item, *, instance_type: str, operation: str = "job",
-                check: Callable[[], None] | None = None, remove: Callable[[], None] | None = None) -> dict[str, Any]:
-    """The async delete shape: a job that runs the command's checks (failing the job as CloudStack does), then
-    removes the resource with its tags (or runs `remove`), answering `{"success": true}`."""
+                before: Callable[[], None] | None = None, remove: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The async delete shape: a job that runs `before` (CloudStack's checks, failing the job as CloudStack does,
+    and releasing what goes with the resource), then removes the resource with its tags (or runs `remove`),
+    answering `{"success": true}`."""
     def work() -> None:
-        if check is not None:
-            check()
+        if before is not None:
+            before()
         if remove is not None:
             remove()
         else:
@@ -98,3 +99,18 @@ def removal_job(ctx: Ctx, kind: str, obj: Item, *, instance_type: str, operation
         return None
     return ctx.job(result_key=None, work=work, operation=operation, instance_type=instance_type,
                    instance_id=obj["id"])
+
+
+def creation_job(ctx: Ctx, kind: str, obj: Item, *, result_key: str, instance_type: str, operation: str,
+                 work: Callable[[], Item], rollback: Callable[[Exception], None] | None = None) -> dict[str, Any]:
+    """The async create shape (BaseAsyncCreateCmd): the record exists from the call on and its id is answered with
+    the job id; the job finishes it (`work` returns its view); a failed job removes it with its tags (or runs
+    `rollback`)."""
+    def undo(err: Exception) -> None:
+        if rollback is not None:
+            rollback(err)
+        else:
+            ctx.store.remove(kind, obj["id"])
+            remove_tags_of(ctx, obj["id"])
+    return ctx.job(result_key=result_key, work=work, operation=operation, instance_type=instance_type,
+                   instance_id=obj["id"], rollback=undo, create_id=obj["id"])

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import ApiError, internal, param_error, rule_conflict
 from ..networking import (acquire_public_ip, dbid, disable_static_nat, has_service, ip_str, remove_ip_and_rules)
 from ..registry import Ctx, command, public
-from ..shapes import ListShape, list_command, same
+from ..shapes import ListShape, creation_job, list_command, same
 
 SHARED_IP_TEXT = ("Associate IP address can only be called on the shared networks in the advanced zone with "
                   "Firewall/Source Nat/Static Nat/Port Forwarding/Load balancing services enabled")
@@ -48,15 +48,13 @@ def associate_ip_address(ctx: Ctx, p: dict) -> dict:
     source_nat = not ctx.store.first("publicipaddress", associatednetworkid=network["id"], issourcenat=True)
     ip = acquire_public_ip(ctx, zone, network, source_nat=source_nat, requested=p.get("ipaddress"))
     ip["state"] = "Allocating"
+    return creation_job(ctx, "publicipaddress", ip, result_key="ipaddress", instance_type="IpAddress",
+                        operation="associate_ip", work=lambda: ip_view(ctx, _allocated(ip)))
 
-    def work() -> dict:
-        ip["state"] = "Allocated"
-        return ip_view(ctx, ip)
 
-    def rollback(_: ApiError) -> None:
-        ctx.store.remove("publicipaddress", ip["id"])
-    return ctx.job(result_key="ipaddress", work=work, operation="associate_ip", instance_type="IpAddress",
-                   instance_id=ip["id"], rollback=rollback, create_id=ip["id"])
+def _allocated(ip: dict[str, Any]) -> dict[str, Any]:
+    ip["state"] = "Allocated"
+    return ip
 
 
 @command("disassociateIpAddress")

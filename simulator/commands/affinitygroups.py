@@ -8,9 +8,10 @@ succeeds and takes them out of it. The simulator has no hosts, so placement (ant
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..errors import param_error
+from ..errors import ApiError, param_error
 from ..networking import account_dbid, live_vms
 from ..registry import Ctx, command, public
 from ..shapes import ListShape, list_command, same
@@ -19,6 +20,7 @@ from ..vm_view import vm_view
 
 # The user-visible processors of a default 4.18 install (ExplicitDedication is admin-controlled, not listed).
 TYPES = ("host anti-affinity", "host affinity")
+MUTUALLY_EXCLUSIVE = "affinitygroupids parameter is mutually exclusive with affinitygroupnames parameter"
 
 
 def vms_in_group(ctx: Ctx, group_id: str) -> list[dict[str, Any]]:
@@ -46,19 +48,28 @@ def requested_groups(ctx: Ctx, p: dict[str, Any]) -> list[dict[str, Any]]:
     refs; CloudStack's 431 for both at once, an unknown name or an unknown id."""
     ids, names = p.get("affinitygroupids"), p.get("affinitygroupnames")
     if ids is not None and names is not None:
-        raise param_error("affinitygroupids parameter is mutually exclusive with affinitygroupnames parameter")
+        raise param_error(MUTUALLY_EXCLUSIVE)
+    groups = _resolve(ctx, names, ids, unknown_name=lambda name: param_error(
+        f"Unable to find affinity group by name {name}"),
+        unknown_id=lambda group_id: ctx.invalid_id("affinitygroupids", group_id))
+    return [group_ref(g) for g in groups]
+
+
+def _resolve(ctx: Ctx, names: list[str] | None, ids: list[str] | None, *, unknown_name: Callable[[str], ApiError],
+             unknown_id: Callable[[str], ApiError]) -> list[dict[str, Any]]:
+    """The groups named, then the groups by id, each missing one answered with the caller's error."""
     groups = []
     for name in names or []:
         group = _by_name(ctx, name)
         if group is None:
-            raise param_error(f"Unable to find affinity group by name {name}")
+            raise unknown_name(name)
         groups.append(group)
     for group_id in ids or []:
         group = ctx.store.get("affinitygroup", group_id)
         if group is None:
-            raise ctx.invalid_id("affinitygroupids", group_id)
+            raise unknown_id(group_id)
         groups.append(group)
-    return [group_ref(g) for g in groups]
+    return groups
 
 
 @command("createAffinityGroup")
@@ -124,20 +135,13 @@ def update_vm_affinity_group(ctx: Ctx, p: dict) -> dict:
     def work() -> dict:
         # UpdateVMAffinityGroupCmd.execute and updateVMAffinityGroups run in the job.
         if ids is not None and names is not None:
-            raise param_error("affinitygroupids parameter is mutually exclusive with affinitygroupnames parameter")
+            raise param_error(MUTUALLY_EXCLUSIVE)
         if ids is None and names is None:
             raise param_error("affinitygroupids parameter or affinitygroupnames parameter must be given")
-        groups = []
-        for name in names or []:
-            group = _by_name(ctx, name)
-            if group is None:
-                raise param_error(f"Unable to find group by name {name} for account {account_dbid(ctx)}")
-            groups.append(group)
-        for group_id in ids or []:
-            group = ctx.store.get("affinitygroup", group_id)
-            if group is None:   # deleted since the request was accepted
-                raise param_error(f"Unable to find affinity group by id {group_id}")
-            groups.append(group)
+        groups = _resolve(ctx, names, ids, unknown_name=lambda name: param_error(
+            f"Unable to find group by name {name} for account {account_dbid(ctx)}"),
+            # an id that was valid at the call: the group was deleted since
+            unknown_id=lambda group_id: param_error(f"Unable to find affinity group by id {group_id}"))
         if vm["state"] != "Stopped":
             raise param_error(f"Unable update affinity groups of the virtual machine VM[User|{vm['instancename']}] "
                               f"in state {vm['state']}; make sure the virtual machine is stopped and not in an "

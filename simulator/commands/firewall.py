@@ -13,7 +13,7 @@ from typing import Any
 from ..errors import PARAM_ERROR, internal, param_error, rule_conflict, server_error
 from ..networking import dbid, has_service, remove_rule, zone_dbid
 from ..registry import Ctx, command, public
-from ..shapes import ListShape, list_command, same
+from ..shapes import ListShape, creation_job, list_command, removal_job, same
 from ..store import new_id
 
 INGRESS_PROTOCOLS = ("tcp", "udp", "icmp")
@@ -117,11 +117,8 @@ def _apply(ctx: Ctx, kind: str, rule: dict[str, Any], result_key: str, *extra: d
         for r in (rule, *extra):
             r["state"] = "Active"
         return rule_view(ctx, rule)
-
-    def rollback(_err) -> None:
-        remove_rule(ctx, kind, rule)
-    return ctx.job(result_key=result_key, work=work, operation="network_rule", instance_type="FirewallRule",
-                   instance_id=rule["id"], rollback=rollback, create_id=rule["id"])
+    return creation_job(ctx, kind, rule, result_key=result_key, instance_type="FirewallRule",
+                        operation="network_rule", work=work, rollback=lambda err: remove_rule(ctx, kind, rule))
 
 
 def _ip_network(ctx: Ctx, ip: dict[str, Any], what: str) -> dict[str, Any]:
@@ -156,13 +153,11 @@ def create_firewall_rule(ctx: Ctx, p: dict) -> dict:
 def _delete_firewall_rule(ctx: Ctx, p: dict, traffic: str) -> dict:
     rule = ctx.lookup("firewallrule", p, "id")
 
-    def work() -> None:
+    def before() -> None:
         if rule["traffictype"] != traffic:
             raise param_error(f"Unable to find {rule['_dbid']} having purpose Firewall")   # (wording inferred)
-        remove_rule(ctx, "firewallrule", rule)
-        return None
-    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="FirewallRule",
-                   instance_id=rule["id"])
+    return removal_job(ctx, "firewallrule", rule, instance_type="FirewallRule", operation="network_rule",
+                       before=before, remove=lambda: remove_rule(ctx, "firewallrule", rule))
 
 
 @command("deleteFirewallRule")
@@ -266,12 +261,8 @@ def create_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
 @command("deletePortForwardingRule")
 def delete_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
     rule = ctx.lookup("portforwardingrule", p, "id")
-
-    def work() -> None:
-        remove_rule(ctx, "portforwardingrule", rule)
-        return None
-    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="FirewallRule",
-                   instance_id=rule["id"])
+    return removal_job(ctx, "portforwardingrule", rule, instance_type="FirewallRule", operation="network_rule",
+                       remove=lambda: remove_rule(ctx, "portforwardingrule", rule))
 
 
 list_command("listPortForwardingRules", rule_list("portforwardingrule"))

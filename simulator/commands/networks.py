@@ -9,7 +9,7 @@ from ..errors import internal, param_error
 from ..networking import (new_network, remove_ip_and_rules, uses_security_groups, vms_on_network,
                           zone_guest_gateway, zone_guest_network)
 from ..registry import Ctx, command, public, remove_tags_of
-from ..shapes import ListShape, list_command, same
+from ..shapes import ListShape, list_command, removal_job, same
 from .infrastructure import offering_services
 
 
@@ -75,7 +75,7 @@ list_command("listNetworks", ListShape(
 def delete_network(ctx: Ctx, p: dict) -> dict:
     network = ctx.lookup("network", p, "id")
 
-    def work() -> None:
+    def before() -> None:
         if vms_on_network(ctx, network["id"]):
             # NetworkOrchestrator.destroyNetwork refuses while VMs are not expunged; the command reports 530.
             raise internal("Failed to delete network")
@@ -84,22 +84,14 @@ def delete_network(ctx: Ctx, p: dict) -> dict:
         for rule in ctx.store.find("firewallrule", networkid=network["id"], traffictype="Egress"):
             ctx.store.remove("firewallrule", rule["id"])
             remove_tags_of(ctx, rule["id"])
-        ctx.store.remove("network", network["id"])
-        remove_tags_of(ctx, network["id"])
-        return None
-    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="Network",
-                   instance_id=network["id"])
+    return removal_job(ctx, "network", network, instance_type="Network", operation="network_rule", before=before)
 
 
 @command("restartNetwork")
 def restart_network(ctx: Ctx, p: dict) -> dict:
     network = ctx.lookup("network", p, "id")
-
-    def work() -> None:
-        network["restartrequired"] = False
-        return None
-    return ctx.job(result_key=None, work=work, operation="network_rule", instance_type="Network",
-                   instance_id=network["id"])
+    return ctx.job(result_key=None, work=lambda: network.update(restartrequired=False), operation="network_rule",
+                   instance_type="Network", instance_id=network["id"])
 
 
 @command("updateNetwork")

@@ -6,6 +6,8 @@ already existing rule is silently skipped, and when nothing new was added the jo
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ..errors import INTERNAL_ERROR, RESOURCE_IN_USE_ERROR, ApiError, param_error, server_error
@@ -42,19 +44,27 @@ def rule_view(ctx: Ctx, rule: dict[str, Any]) -> dict[str, Any]:
 
 def find_group(ctx: Ctx, p: dict[str, Any]) -> dict[str, Any]:
     """securitygroupid XOR securitygroupname, as Authorize*Cmd.getSecurityGroupId checks them."""
-    if p.get("securitygroupid") is not None and p.get("securitygroupname") is not None:
-        raise param_error("securityGroupId and securityGroupName parameters are mutually exclusive")
-    if p.get("securitygroupname") is not None:
-        group = ctx.store.first("securitygroup", name=p["securitygroupname"])
-        if group is None:
-            raise param_error(f"Unable to find security group {p['securitygroupname']} for account "
-                              f"id={account_dbid(ctx)}")
-        return group
-    if p.get("securitygroupid") is None:
+    return _id_or_name(
+        ctx, p, "securitygroupid", "securitygroupname",
+        both="securityGroupId and securityGroupName parameters are mutually exclusive",
         # Both commands share this text in CloudStack, egress included.
-        raise param_error("Either securityGroupId or securityGroupName is required by authorizeSecurityGroupIngress "
-                          "command")
-    return ctx.lookup("securitygroup", p, "securitygroupid")
+        neither="Either securityGroupId or securityGroupName is required by authorizeSecurityGroupIngress command",
+        unknown=lambda name: f"Unable to find security group {name} for account id={account_dbid(ctx)}")
+
+
+def _id_or_name(ctx: Ctx, p: dict[str, Any], id_param: str, name_param: str, *, both: str, neither: str,
+                unknown: Callable[[str], str]) -> dict[str, Any]:
+    """The group a command names by id or by name (not both, not neither), with the command's texts."""
+    if p.get(id_param) is not None and p.get(name_param) is not None:
+        raise param_error(both)
+    if p.get(name_param) is not None:
+        group = ctx.store.first("securitygroup", name=p[name_param])
+        if group is None:
+            raise param_error(unknown(p[name_param]))
+        return group
+    if p.get(id_param) is None:
+        raise param_error(neither)
+    return ctx.lookup("securitygroup", p, id_param)
 
 
 @command("createSecurityGroup")
@@ -170,16 +180,6 @@ def _authorize(ctx: Ctx, p: dict, direction: str) -> dict:
                    instance_type="SecurityGroup", instance_id=group["id"])
 
 
-@command("authorizeSecurityGroupIngress")
-def authorize_ingress(ctx: Ctx, p: dict) -> dict:
-    return _authorize(ctx, p, "ingress")
-
-
-@command("authorizeSecurityGroupEgress")
-def authorize_egress(ctx: Ctx, p: dict) -> dict:
-    return _authorize(ctx, p, "egress")
-
-
 def _find_rule(ctx: Ctx, rule_id: str) -> tuple[dict[str, Any], str, dict[str, Any]] | None:
     for group in ctx.store.all("securitygroup"):
         for key in RULE_KEYS.values():
@@ -205,29 +205,17 @@ def _revoke(ctx: Ctx, p: dict, direction: str) -> dict:
                    instance_id=group["id"])
 
 
-@command("revokeSecurityGroupIngress")
-def revoke_ingress(ctx: Ctx, p: dict) -> dict:
-    return _revoke(ctx, p, "ingress")
-
-
-@command("revokeSecurityGroupEgress")
-def revoke_egress(ctx: Ctx, p: dict) -> dict:
-    return _revoke(ctx, p, "egress")
+for _direction in RULE_KEYS:   # authorizeSecurityGroupIngress, ...Egress, revokeSecurityGroupIngress, ...Egress
+    command(f"authorizeSecurityGroup{_direction.title()}")(partial(_authorize, direction=_direction))
+    command(f"revokeSecurityGroup{_direction.title()}")(partial(_revoke, direction=_direction))
 
 
 @command("deleteSecurityGroup")
 def delete_security_group(ctx: Ctx, p: dict) -> dict:
-    if p.get("id") is not None and p.get("name") is not None:
-        raise param_error("name and id parameters are mutually exclusive")
-    if p.get("name") is not None:
-        group = ctx.store.first("securitygroup", name=p["name"])
-        if group is None:
-            raise param_error(f"Unable to find security group by name {p['name']} for the account "
-                              f"id={account_dbid(ctx)}")
-    elif p.get("id") is not None:
-        group = ctx.lookup("securitygroup", p, "id")
-    else:
-        raise param_error("Either id or name parameter is required by deleteSecurityGroup command")
+    group = _id_or_name(
+        ctx, p, "id", "name", both="name and id parameters are mutually exclusive",
+        neither="Either id or name parameter is required by deleteSecurityGroup command",
+        unknown=lambda name: f"Unable to find security group by name {name} for the account id={account_dbid(ctx)}")
     if group["name"].lower() == "default":
         raise param_error("The network group default is reserved")
     allowing = [r for g in ctx.store.all("securitygroup") for key in RULE_KEYS.values() for r in g.get(key, [])

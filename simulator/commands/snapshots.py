@@ -7,7 +7,7 @@ from .. import devices
 from ..clock import now_str
 from ..errors import param_error
 from ..registry import Ctx, command, public, remove_tags_of
-from ..shapes import ListShape, list_command, same
+from ..shapes import ListShape, creation_job, list_command, removal_job, same
 from ..store import new_id
 
 
@@ -45,12 +45,8 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
     def work() -> dict:
         snapshot["state"] = "BackedUp"
         return render(ctx, snapshot)
-
-    def rollback(err: Exception) -> None:
-        ctx.store.remove("snapshot", snapshot["id"])
-        remove_tags_of(ctx, snapshot["id"])
-    return ctx.job(result_key="snapshot", work=work, operation="snapshot", instance_type="Snapshot",
-                   instance_id=snapshot["id"], rollback=rollback, create_id=snapshot["id"])
+    return creation_job(ctx, "snapshot", snapshot, result_key="snapshot", instance_type="Snapshot",
+                        operation="snapshot", work=work)
 
 
 list_command("listSnapshots", ListShape(kind="snapshot", text=same("volumeid", "snapshottype", "intervaltype", "state"),
@@ -61,11 +57,7 @@ list_command("listSnapshots", ListShape(kind="snapshot", text=same("volumeid", "
 def delete_snapshot(ctx: Ctx, p: dict) -> dict:
     snapshot = ctx.lookup("snapshot", p, "id")
 
-    def work() -> None:
+    def before() -> None:
         if snapshot["state"] not in ("BackedUp", "Error"):
             raise param_error(f"Can't delete snapshot {snapshot['id']} with state {snapshot['state']}")
-        ctx.store.remove("snapshot", snapshot["id"])
-        remove_tags_of(ctx, snapshot["id"])
-        return None
-    return ctx.job(result_key=None, work=work, operation="job", instance_type="Snapshot",
-                   instance_id=snapshot["id"])
+    return removal_job(ctx, "snapshot", snapshot, instance_type="Snapshot", before=before)

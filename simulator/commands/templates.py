@@ -14,6 +14,7 @@ from ..devices import content_of
 from ..downloads import Download, check_format_suffix, check_url, parse_checksum, resume_downloads
 from ..errors import param_error
 from ..registry import Ctx, command, filter_common, public, remove_tags_of
+from ..shapes import creation_job
 from ..store import new_id
 from ..uploads import upload_params
 
@@ -214,11 +215,8 @@ def create_template(ctx: Ctx, p: dict) -> dict:
         template.update(isready=True, status="Download Complete", size=virtual, physicalsize=size,
                         checksum="{SHA-256}" + sha, _sha256=sha, _size=size)
         return render(ctx, template)
-
-    def rollback(err: Exception) -> None:
-        ctx.store.remove("template", template["id"])
-    return ctx.job(result_key="template", work=work, operation="create_template", instance_type="Template",
-                   instance_id=template["id"], rollback=rollback, create_id=template["id"])
+    return creation_job(ctx, "template", template, result_key="template", instance_type="Template",
+                        operation="create_template", work=work)
 
 
 @command("copyTemplate")

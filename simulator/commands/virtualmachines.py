@@ -224,47 +224,50 @@ def _expunge(ctx: Ctx, vm: dict[str, Any]) -> None:
     remove_tags_of(ctx, vm["id"])
 
 
-def _vm_job(ctx: Ctx, vm: dict[str, Any], operation: str, work) -> dict:
+def _vm_job(ctx: Ctx, vm: dict[str, Any], operation: str, work, rollback=None) -> dict:
     return ctx.job(result_key="virtualmachine", work=work, operation=operation, instance_type="VirtualMachine",
-                   instance_id=vm["id"])
+                   instance_id=vm["id"], rollback=rollback)
+
+
+def _transition_job(ctx: Ctx, vm: dict[str, Any], operation: str, work, *, settled: str, moving: str) -> dict:
+    """start/stop: a VM `settled` in the state the operation leaves shows `moving` while the job runs, and is
+    `settled` again when the job fails; from any other state the job's checks decide."""
+    if vm["state"] != settled:
+        return _vm_job(ctx, vm, operation, work)
+    vm["state"] = moving
+    return _vm_job(ctx, vm, operation, work, rollback=lambda err: vm.update(state=settled))
 
 
 @command("startVirtualMachine")
 def start_virtual_machine(ctx: Ctx, p: dict) -> dict:
     vm = find_vm(ctx, p)
+    return _transition_job(ctx, vm, "start", lambda: _started(ctx, vm), settled="Stopped", moving="Starting")
 
-    def work() -> dict:
-        if vm["state"] == "Running":
-            raise param_error(f"The virtual machine {vm['id']} ({vm['displayname']}) is already running")
-        if vm["state"] not in ("Stopped", "Starting"):
-            raise internal(f"Unable to start VM instance {vm['instancename']} in state {vm['state']}")
-        for nic in vm["nic"]:
-            network = ctx.store.get("network", nic["networkid"])
-            if network is not None:
-                networking.implement_network(ctx, network)
-        vm["state"] = "Running"
-        return vm_view(ctx, vm)
-    if vm["state"] == "Stopped":
-        vm["state"] = "Starting"
-        return ctx.job(result_key="virtualmachine", work=work, operation="start", instance_type="VirtualMachine",
-                       instance_id=vm["id"], rollback=lambda err: vm.update(state="Stopped"))
-    return _vm_job(ctx, vm, "start", work)
+
+def _started(ctx: Ctx, vm: dict[str, Any]) -> dict[str, Any]:
+    if vm["state"] == "Running":
+        raise param_error(f"The virtual machine {vm['id']} ({vm['displayname']}) is already running")
+    if vm["state"] not in ("Stopped", "Starting"):
+        raise internal(f"Unable to start VM instance {vm['instancename']} in state {vm['state']}")
+    for nic in vm["nic"]:
+        network = ctx.store.get("network", nic["networkid"])
+        if network is not None:
+            networking.implement_network(ctx, network)
+    vm["state"] = "Running"
+    return vm_view(ctx, vm)
 
 
 @command("stopVirtualMachine")
 def stop_virtual_machine(ctx: Ctx, p: dict) -> dict:
     vm = find_vm(ctx, p)
+    return _transition_job(ctx, vm, "stop", lambda: _stopped(ctx, vm), settled="Running", moving="Stopping")
 
-    def work() -> dict:
-        if vm["state"] not in ("Running", "Stopping", "Stopped"):
-            raise internal(f"Unable to stop VM instance {vm['instancename']} in state {vm['state']}")
-        vm["state"] = "Stopped"
-        return vm_view(ctx, vm)
-    if vm["state"] == "Running":
-        vm["state"] = "Stopping"
-        return ctx.job(result_key="virtualmachine", work=work, operation="stop", instance_type="VirtualMachine",
-                       instance_id=vm["id"], rollback=lambda err: vm.update(state="Running"))
-    return _vm_job(ctx, vm, "stop", work)
+
+def _stopped(ctx: Ctx, vm: dict[str, Any]) -> dict[str, Any]:
+    if vm["state"] not in ("Running", "Stopping", "Stopped"):
+        raise internal(f"Unable to stop VM instance {vm['instancename']} in state {vm['state']}")
+    vm["state"] = "Stopped"
+    return vm_view(ctx, vm)
 
 
 @command("rebootVirtualMachine")
