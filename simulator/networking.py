@@ -1,7 +1,8 @@
 """Networking rules the VM code shares with the network commands: NICs per zone type, guest and public IP pools,
 network implementation (source NAT), and what an expunged VM gives back.
 
-Records (store kinds): "network", "publicipaddress", "securitygroup", "firewallrule", "portforwardingrule".
+Records (store kinds): "network", "publicipaddress", "securitygroup", "firewallrule", "portforwardingrule",
+"ipforwardingrule".
 A VM ("virtualmachine") keeps its NICs in `nic` (CloudStack's nic fields) and its groups in `securitygroup`
 (a list of {id, name, description}); the IPs a VM holds are the `ipaddress` of its NICs for as long as the VM
 record exists and is not `_removed` (a Destroyed VM keeps them until it is expunged).
@@ -281,9 +282,11 @@ def public_ip_of(ctx: Ctx, vm: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def disable_static_nat(ctx: Ctx, ip: dict[str, Any]) -> None:
-    """RulesManagerImpl.disableStaticNat: the IP's firewall rules are revoked with the one-to-one NAT."""
-    for rule in ctx.store.find("firewallrule", ipaddressid=ip["id"]):
-        remove_rule(ctx, "firewallrule", rule)
+    """RulesManagerImpl.disableStaticNat: the IP's firewall rules and IP forwarding (static NAT) rules are revoked
+    with the one-to-one NAT."""
+    for kind in ("ipforwardingrule", "firewallrule"):
+        for rule in ctx.store.find(kind, ipaddressid=ip["id"]):
+            remove_rule(ctx, kind, rule)
     ip["isstaticnat"] = False
     for key in ("virtualmachineid", "virtualmachinename", "virtualmachinedisplayname", "vmipaddress"):
         ip.pop(key, None)
@@ -440,18 +443,18 @@ def ip_str(ctx: Ctx, ip: dict[str, Any]) -> str:
 
 
 def remove_rule(ctx: Ctx, kind: str, rule: dict[str, Any]) -> None:
-    """Remove a firewall or port-forwarding rule with its tags; a port-forwarding rule takes along the firewall
-    rule it opened (revokeRelatedFirewallRule)."""
+    """Remove a firewall, port-forwarding or IP forwarding rule with its tags; a forwarding rule takes along the
+    firewall rule it opened (revokeRelatedFirewallRule)."""
     ctx.store.remove(kind, rule["id"])
     remove_tags_of(ctx, rule["id"])
-    if kind == "portforwardingrule":
+    if kind in ("portforwardingrule", "ipforwardingrule"):
         for fw in ctx.store.find("firewallrule", _related=rule["id"]):
             remove_rule(ctx, "firewallrule", fw)
 
 
 def remove_ip_and_rules(ctx: Ctx, ip: dict[str, Any]) -> None:
     """Release a public IP: its firewall and port-forwarding rules and static NAT go with it."""
-    for kind in ("portforwardingrule", "firewallrule"):
+    for kind in ("portforwardingrule", "ipforwardingrule", "firewallrule"):
         for rule in ctx.store.find(kind, ipaddressid=ip["id"]):
             remove_rule(ctx, kind, rule)
     ctx.store.remove("publicipaddress", ip["id"])

@@ -1,9 +1,11 @@
-"""Firewall rules (ingress on a public IP, egress on a network) and port forwarding rules.
+"""Firewall rules (ingress on a public IP, egress on a network), port forwarding rules and IP forwarding rules
+(static NAT rules: ports of a public IP with static NAT forwarded to its VM).
 
 Validation and conflict detection follow CloudStack 4.18 FirewallManagerImpl (validateFirewallRule,
-detectRulesConflict) and RulesManagerImpl.createPortForwardingRule. As in CloudStack these are create-type async
-commands: parameters are checked and conflicts refused when the command is called (537 for a conflict), the job
-then applies the rule. Stored rules of kind "firewallrule" carry `traffictype` Ingress or Egress.
+detectRulesConflict), RulesManagerImpl.createPortForwardingRule and createStaticNatRule. As in CloudStack these are
+create-type async commands: parameters are checked and conflicts refused when the command is called (537 for a
+conflict), the job then applies the rule. Stored rules of kind "firewallrule" carry `traffictype` Ingress or Egress;
+IP forwarding rules are kind "ipforwardingrule".
 """
 from __future__ import annotations
 
@@ -63,6 +65,8 @@ def _detect_conflict(ctx: Ctx, new: dict[str, Any], others: list[dict[str, Any]]
             dup = (_cidrs_overlap(_cidrs(rule.get("cidrlist")), _cidrs(new.get("cidrlist")))
                    and _cidrs_overlap(_cidrs(rule.get("destcidrlist")), _cidrs(new.get("destcidrlist"))))
             start_key, end_key = "startport", "endport"
+        elif kind == "ipforwardingrule":   # static NAT rules take no CIDRs
+            dup, start_key, end_key = True, "startport", "endport"
         else:
             dup = _cidrs_overlap(_cidrs(rule.get("cidrlist")), _cidrs(new.get("cidrlist")))
             start_key, end_key = "_publicstart", "_publicend"
@@ -266,3 +270,86 @@ def delete_port_forwarding_rule(ctx: Ctx, p: dict) -> dict:
 
 
 list_command("listPortForwardingRules", rule_list("portforwardingrule"))
+
+
+
+# --- IP forwarding (static NAT) rules ---------------------------------------------------------------------------
+def ip_forwarding_view(ctx: Ctx, rule: dict[str, Any]) -> dict[str, Any]:
+    """ApiResponseHelper.createIpForwardingRuleResponse: `ipaddressid` is the address's numeric database id (the
+    response declares it a Long), the VM is the one the address is static-NATed to, "Revoke" shows as "Deleting";
+    no cidrlist, fordisplay or tags."""
+    ip = ctx.store.get("publicipaddress", rule["ipaddressid"])
+    view = {"id": rule["id"], "protocol": rule["protocol"], "startport": rule["startport"],
+            "endport": rule["endport"], "state": "Deleting" if rule["state"] == "Revoke" else rule["state"]}
+    if ip is not None:
+        view.update(ipaddressid=dbid(ctx, ip, "publicipaddress"), ipaddress=ip["ipaddress"])
+        vm = ctx.store.get("virtualmachine", ip.get("virtualmachineid"))
+        if vm is not None:
+            view.update(virtualmachineid=vm["id"], virtualmachinename=vm["name"],
+                        virtualmachinedisplayname=vm.get("displayname") or vm["name"])
+    return public(view)
+
+
+@command("createIpForwardingRule")
+def create_ip_forwarding_rule(ctx: Ctx, p: dict) -> dict:
+    if p.get("cidrlist") is not None:   # CreateIpForwardingRuleCmd.create
+        raise param_error("Parameter cidrList is deprecated; if you need to open firewall rule for the specific CIDR, "
+                          "please refer to createFirewallRule command")
+    ip = ctx.lookup("publicipaddress", p, "ipaddressid")
+    if ip["issourcenat"] or not ip["isstaticnat"] or not ip.get("virtualmachineid"):
+        raise rule_conflict(f"Can't do static nat on ip address: {ip['ipaddress']}")
+    start = p["startport"]
+    end = p["endport"] if p.get("endport") is not None else start
+    _check_ports(start, end)
+    network = _ip_network(ctx, ip, "firewall rule")
+    # validateFirewallRule checks no protocol for static NAT: the firewall rule it opens does (tcp, udp, icmp).
+    protocol = p["protocol"].strip().lower()
+    rule = {"id": new_id(), "protocol": protocol, "startport": start, "endport": end, "ipaddressid": ip["id"],
+            "networkid": network["id"], "state": "Add", "_dbid": ctx.store.next_number("firewallrule")}
+    opened = []
+    if p.get("openfirewall", True):
+        # createRuleForAllCidrs: a firewall rule for 0.0.0.0/0 tied to this rule (it can conflict, too).
+        opened.append(_new_firewall_rule(ctx, protocol=protocol, start=start, end=end, cidrs=["0.0.0.0/0"],
+                                         icmp_type=None, icmp_code=None, traffic="Ingress", network=network, ip=ip,
+                                         related=rule["id"]))
+    try:
+        _detect_conflict(ctx, rule, ctx.store.find("ipforwardingrule", ipaddressid=ip["id"]), "ipforwardingrule")
+    except Exception:
+        for fw in opened:
+            remove_rule(ctx, "firewallrule", fw)
+        raise
+    ctx.store.add("ipforwardingrule", rule)
+
+    def work() -> dict:
+        for r in (rule, *opened):
+            r["state"] = "Active"
+        return ip_forwarding_view(ctx, rule)
+    return creation_job(ctx, "ipforwardingrule", rule, result_key="ipforwardingrule", instance_type="FirewallRule",
+                        operation="network_rule", work=work,
+                        rollback=lambda err: remove_rule(ctx, "ipforwardingrule", rule))
+
+
+@command("deleteIpForwardingRule")
+def delete_ip_forwarding_rule(ctx: Ctx, p: dict) -> dict:
+    """DeleteIpForwardingRuleCmd revokes the rule's related firewall rule, then the rule by id: revokeStaticNatRule
+    looks the id up among all firewall_rules rows without checking their purpose, so the id of a port forwarding
+    or firewall rule removes that rule."""
+    for kind in ("ipforwardingrule", "portforwardingrule", "firewallrule"):
+        rule = ctx.store.get(kind, p["id"])
+        if rule is not None:
+            return removal_job(ctx, kind, rule, instance_type="FirewallRule", operation="network_rule",
+                               remove=lambda: remove_rule(ctx, kind, rule))
+    raise ctx.invalid_id("id", p["id"])
+
+
+def _of_vm(ctx: Ctx, rules: list[dict[str, Any]], p: dict) -> list[dict[str, Any]]:
+    """searchStaticNatRules joins the rule's address on its associated VM for `virtualmachineid`."""
+    if "virtualmachineid" not in p:
+        return rules
+    return [r for r in rules if (ctx.store.get("publicipaddress", r["ipaddressid"]) or {}).get("virtualmachineid")
+            == p["virtualmachineid"]]
+
+
+# searchStaticNatRules filters by id, address and VM only: no keyword, no tags.
+list_command("listIpForwardingRules", ListShape(kind="ipforwardingrule", keyword=(), equal=same("ipaddressid"),
+                                                narrow=_of_vm, view=lambda ctx, r, p: ip_forwarding_view(ctx, r)))

@@ -118,6 +118,10 @@ def run_scenario(sim: RunningSimulator, recorder: Recorder) -> None:
         client.registerSSHKeyPair(name="conformance-bad", publickey="garbage")
     client.listSSHKeyPairs()
 
+    project = client.createProject(name="conformance-project", displaytext="conformance")["project"]
+    client.listProjects()
+    client.deleteProject(id=project["id"])
+
     client.listAffinityGroupTypes()
     affinity = client.createAffinityGroup(name="conformance-ag", type="host anti-affinity")["affinitygroup"]
     client.listAffinityGroups()
@@ -173,6 +177,10 @@ def run_scenario(sim: RunningSimulator, recorder: Recorder) -> None:
                                      cidrlist="0.0.0.0/0")["firewallrule"]
     client.listFirewallRules()
     client.deleteFirewallRule(id=icmp["id"])
+    forward = client.createIpForwardingRule(ipaddressid=ip["id"], protocol="TCP", startport=80,
+                                            endport=81)["ipforwardingrule"]
+    client.listIpForwardingRules()
+    client.deleteIpForwardingRule(id=forward["id"])
     client.disableStaticNat(ipaddressid=ip["id"])
     rule = client.createFirewallRule(ipaddressid=ip["id"], protocol="TCP", startport=22, endport=22,
                                      cidrlist="0.0.0.0/0")["firewallrule"]
@@ -227,6 +235,7 @@ JOB_RESULT_PRODUCERS = {"virtualmachine": "deployVirtualMachine", "volume": "cre
                         "snapshot": "createSnapshot", "template": "createTemplate", "ipaddress": "associateIpAddress",
                         "firewallrule": "createFirewallRule", "portforwardingrule": "createPortForwardingRule",
                         "securitygroup": "authorizeSecurityGroupIngress", "affinitygroup": "createAffinityGroup",
+                        "ipforwardingrule": "createIpForwardingRule", "project": "createProject",
                         "success": "deleteTags"}
 
 
@@ -259,7 +268,7 @@ def test_the_scenario_covers_what_the_cpi_and_inception_need(recorded):
               "deleteFirewallRule", "listFirewallRules", "createEgressFirewallRule", "deleteEgressFirewallRule",
               "listEgressFirewallRules", "createPortForwardingRule", "deletePortForwardingRule",
               "listPortForwardingRules", "createAffinityGroup", "listAffinityGroups", "deleteAffinityGroup",
-              "listAffinityGroupTypes", "updateVMAffinityGroup"}
+              "listAffinityGroupTypes", "updateVMAffinityGroup", "listIpForwardingRules", "listProjects"}
     assert needed <= set(recorded), sorted(needed - set(recorded))
 
 
