@@ -38,7 +38,8 @@ def serve(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log every request to stderr."),
 ) -> None:
     """Serve the CloudStack API at http://HOST:PORT/client/api; prints that endpoint once ready."""
-    from .app import Options, Simulator
+    from .app import Simulator
+    from .context import Options
     from .server import SimulatorServer
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, stream=sys.stderr,

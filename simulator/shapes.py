@@ -102,10 +102,17 @@ def removal_job(ctx: Ctx, kind: str, obj: Item, *, instance_type: str, operation
 
 
 def creation_job(ctx: Ctx, kind: str, obj: Item, *, result_key: str, instance_type: str, operation: str,
-                 work: Callable[[], Item], rollback: Callable[[Exception], None] | None = None) -> dict[str, Any]:
+                 work: Callable[[], Item] | None = None, becomes: str | None = None,
+                 view: Callable[[Ctx, Item], Item] | None = None,
+                 rollback: Callable[[Exception], None] | None = None) -> dict[str, Any]:
     """The async create shape (BaseAsyncCreateCmd): the record exists from the call on and its id is answered with
-    the job id; the job finishes it (`work` returns its view); a failed job removes it with its tags (or runs
-    `rollback`)."""
+    the job id; the job finishes it (`work` returns its view, or the record's state `becomes` the given one and the
+    job answers its `view`); a failed job removes it with its tags (or runs `rollback`)."""
+    if work is None:
+        def work() -> Item:
+            obj["state"] = becomes
+            return view(ctx, obj)
+
     def undo(err: Exception) -> None:
         if rollback is not None:
             rollback(err)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ApiError, internal, param_error, rule_conflict
+from ..errors import internal, param_error, rule_conflict
 from ..networking import (acquire_public_ip, dbid, disable_static_nat, has_service, ip_str, remove_ip_and_rules)
 from ..registry import Ctx, command, public
 from ..shapes import ListShape, creation_job, list_command, same
@@ -49,12 +49,7 @@ def associate_ip_address(ctx: Ctx, p: dict) -> dict:
     ip = acquire_public_ip(ctx, zone, network, source_nat=source_nat, requested=p.get("ipaddress"))
     ip["state"] = "Allocating"
     return creation_job(ctx, "publicipaddress", ip, result_key="ipaddress", instance_type="IpAddress",
-                        operation="associate_ip", work=lambda: ip_view(ctx, _allocated(ip)))
-
-
-def _allocated(ip: dict[str, Any]) -> dict[str, Any]:
-    ip["state"] = "Allocated"
-    return ip
+                        operation="associate_ip", becomes="Allocated", view=ip_view)
 
 
 @command("disassociateIpAddress")

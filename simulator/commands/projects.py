@@ -46,12 +46,9 @@ def create_project(ctx: Ctx, p: dict) -> dict:
         "id": new_id(), "name": name, "displaytext": p["displaytext"], "domainid": owner["domainid"],
         "domain": owner["domain"], "owner": [{"account": owner["account"], "accountid": owner["_accountid"]}],
         "projectaccountname": f"PrjAcct-{name}-{DOMAIN_DBID}", "state": "Disabled", "created": now_str()})
-
-    def work() -> dict:
-        project["state"] = "Active"   # enableProject
-        return project_view(ctx, project)
-    return creation_job(ctx, "project", project, result_key="project", instance_type="Project",
-                        operation="job", work=work)
+    # The job runs enableProject.
+    return creation_job(ctx, "project", project, result_key="project", instance_type="Project", operation="job",
+                        becomes="Active", view=project_view)
 
 
 @command("deleteProject")

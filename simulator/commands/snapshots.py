@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from .. import devices
 from ..clock import now_str
 from ..errors import param_error
-from ..registry import Ctx, command, public, remove_tags_of
+from ..registry import Ctx, command, public
 from ..shapes import ListShape, creation_job, list_command, removal_job, same
 from ..store import new_id
 
@@ -41,12 +41,8 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
     for tag in p.get("tags") or []:
         ctx.store.add("tag", {"key": tag.get("key"), "value": tag.get("value"), "resourceid": snapshot["id"],
                               "resourcetype": "Snapshot", **ctx.owner()})
-
-    def work() -> dict:
-        snapshot["state"] = "BackedUp"
-        return render(ctx, snapshot)
     return creation_job(ctx, "snapshot", snapshot, result_key="snapshot", instance_type="Snapshot",
-                        operation="snapshot", work=work)
+                        operation="snapshot", becomes="BackedUp", view=render)
 
 
 list_command("listSnapshots", ListShape(kind="snapshot", text=same("volumeid", "snapshottype", "intervaltype", "state"),
