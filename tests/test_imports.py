@@ -4,7 +4,9 @@ The graph is read from the source with `ast`, so it sees every import Python cou
 functions, and under `if TYPE_CHECKING:` (a type-only circle still ties two modules together). An edge goes to
 the module named and, as Python runs them first, to each package `__init__` on the way that does not already
 hold the importing module (importing `simulator.commands.tags` from `simulator.networking` runs
-`simulator/commands/__init__.py`; importing a sibling inside `simulator.commands` does not).
+`simulator/commands/__init__.py`; importing a sibling inside `simulator.commands` does not). Modules loaded by name
+through importlib are not in the graph (inception/cli.py registers its command modules that way, and
+cpi/methods/__init__.py loads a method's module when it is called).
 """
 from __future__ import annotations
 
@@ -121,7 +123,7 @@ def _path_through(graph: dict[str, set[str]], component: list[str]) -> list[str]
     return component
 
 
-def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks(tmp_path: Path) -> None:
+def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks() -> None:
     """The checker itself: a circle made only of a function-level import is still found and named."""
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [(["a", "b", "c", "a"], ["a", "b", "c"])]
@@ -138,7 +140,7 @@ def test_the_graph_sees_imports_inside_functions_and_type_checking_blocks(tmp_pa
 
 def test_no_import_circles_in_the_product_packages() -> None:
     graph = _graph()
-    assert graph["simulator.app"], "the graph found the simulator's imports"
+    assert "simulator.app" in graph["simulator.cli"], "an import inside a function (cli's serve) is an edge"
     cycles = _cycles(graph)
     assert not cycles, "import circles (a path through each, then every module it ties together):\n" + "\n".join(
         f"  {' -> '.join(path)}   [{', '.join(members)}]" for path, members in cycles)
