@@ -11,12 +11,13 @@ RESOURCE_KINDS = {
     "snapshot": "snapshot", "network": "network", "securitygroup": "securitygroup",
     "publicipaddress": "publicipaddress", "firewallrule": "firewallrule",
     "portforwardingrule": "portforwardingrule", "zone": "zone", "serviceoffering": "serviceoffering",
-    "diskoffering": "diskoffering", "vpc": "vpc", "nic": "nic",
+    "diskoffering": "diskoffering", "vpc": "vpc", "nic": "nic", "project": "project",
 }
 CANONICAL = {"uservm": "UserVm", "template": "Template", "iso": "ISO", "volume": "Volume", "snapshot": "Snapshot",
              "network": "Network", "securitygroup": "SecurityGroup", "publicipaddress": "PublicIpAddress",
              "firewallrule": "FirewallRule", "portforwardingrule": "PortForwardingRule", "zone": "Zone",
-             "serviceoffering": "ServiceOffering", "diskoffering": "DiskOffering", "vpc": "Vpc", "nic": "Nic"}
+             "serviceoffering": "ServiceOffering", "diskoffering": "DiskOffering", "vpc": "Vpc", "nic": "Nic",
+             "project": "Project"}
 MAX_KEY, MAX_VALUE = 255, 255
 
 

@@ -20,6 +20,9 @@ def test_create_list_delete(cloud: Cloud):
     assert listed == {"count": 1, "project": [project]}
     assert cloud.api.listProjects(name=name)["project"][0]["id"] == project["id"]
     assert cloud.api.listProjects(keyword="project ONE", state="active")["project"][0]["id"] == project["id"]
+    cloud.api.createTags(resourceids=project["id"], resourcetype="Project", tags=[{"key": "team", "value": name}])
+    tagged = cloud.api.listProjects(tags=[{"key": "team", "value": name}])["project"]
+    assert [p["id"] for p in tagged] == [project["id"]] and tagged[0]["tags"][0]["resourcetype"] == "Project"
     assert cloud.api.deleteProject(id=project["id"]) == {"success": True}
     assert cloud.api.listProjects(id=project["id"]) == {}
 
