@@ -16,7 +16,9 @@ from ..shapes import ListShape, creation_job, list_command, removal_job, same
 from ..store import new_id
 
 DOMAIN_DBID = 1   # ROOT, the account's domain, as CloudStack numbers it
-# The resource limits of a new project account: the max.project.* defaults of the global configuration.
+# The resource limits of a new project account: the "Project Defaults" of the global configuration (apache/cloudstack
+# server/src/main/java/com/cloud/configuration/Config.java: max.project.user.vms, .public.ips, .volumes, .snapshots,
+# .templates, .networks, .vpcs 20; .cpus 40; .memory 40960 MB; .primary.storage 200 GiB; .secondary.storage 400 GiB).
 LIMITS = {"vm": 20, "ip": 20, "volume": 20, "snapshot": 20, "template": 20, "network": 20, "vpc": 20, "cpu": 40,
           "memory": 40960, "primarystorage": 200, "secondarystorage": 400}
 
@@ -44,6 +46,7 @@ def create_project(ctx: Ctx, p: dict) -> dict:
     owner = ctx.owner()
     project = ctx.store.add("project", {
         "id": new_id(), "name": name, "displaytext": p["displaytext"], "domainid": owner["domainid"],
+        # `owner` is a list of maps in 4.18; the simulator names the owning account (keys not checked upstream).
         "domain": owner["domain"], "owner": [{"account": owner["account"], "accountid": owner["_accountid"]}],
         "projectaccountname": f"PrjAcct-{name}-{DOMAIN_DBID}", "state": "Disabled", "created": now_str()})
     # The job runs enableProject.
