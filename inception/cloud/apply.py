@@ -3,7 +3,6 @@ steps concurrently along their dependencies, drop what the config no longer want
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from inception.cloud.bootstrap import ssh_override
 from inception.cloud.context import CloudContext
 from inception.cloud.layout import IP_KEY, VM_KEY, build_steps
 from inception.cloud.report import console, err, line, table
-from inception.cloud.runner import Assessment, converge_retrying, run_graph
+from inception.cloud.runner import Assessment, LocalTask, converge_retrying, run_graph
 from inception.cloud.session import Session
 from inception.cloud.steps import Step
 from inception.cloud.teardown import destroy_recorded
@@ -84,17 +83,6 @@ def _confirm_destructive(rows: list, confirm: Callable[[str], bool] | bool | Non
         raise typer.Exit(1)
     if not confirm("Apply them?"):
         raise typer.Exit(1)
-
-
-@dataclass
-class LocalTask:
-    """Work on this machine that runs in the same graph as the CloudStack steps (it needs none of them):
-    e.g. building the bootstrap bundle while the inception VM deploys. `run` returns a detail line."""
-
-    key: str
-    label: str
-    run: Callable[[], str]
-    needs: tuple[str, ...] = ()
 
 
 def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool] | bool | None,

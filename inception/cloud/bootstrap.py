@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from inception.cloud.report import console, line
+from inception.cloud.runner import LocalTask
 from inception.cloud.session import Session
 from inception.cloud.steps import keypair_secret
 from inception.config.loader import ConfigError, Problem, ProjectConfig, validate_config
@@ -132,11 +133,9 @@ def is_remote(session: Session) -> bool:
     return not session.target.simulated or ssh_override(session.config) is not None
 
 
-def bootstrap_tasks(session: Session, *, concurrent: bool = True) -> list[Any]:
+def bootstrap_tasks(session: Session, *, concurrent: bool = True) -> list[LocalTask]:
     """What `up` does locally while the CloudStack steps run: the bundle, and on a simulator the CPI check
     (its independent calls at once unless `concurrent` is off, as with `up --sequential`)."""
-    from inception.cloud.apply import LocalTask
-
     remote = is_remote(session)
 
     def bundle() -> str:

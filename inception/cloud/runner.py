@@ -26,6 +26,17 @@ class StepRefused(Exception):
 
 
 @dataclass
+class LocalTask:
+    """Work on this machine that runs in the same graph as the CloudStack steps (it needs none of them):
+    e.g. building the bootstrap bundle while the inception VM deploys. `run` returns a detail line."""
+
+    key: str
+    label: str
+    run: Callable[[], str]
+    needs: tuple[str, ...] = ()
+
+
+@dataclass
 class Assessment:
     """What a step finds, read-only: the basis of both `plan` and `up`."""
 
