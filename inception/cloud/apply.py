@@ -3,14 +3,17 @@ steps concurrently along their dependencies, drop what the config no longer want
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from inception.cloud.bootstrap import ssh_override
+from inception.cloud.bootstrap import is_remote, ssh_override
 from inception.cloud.context import CloudContext
+from inception.cloud.director_address import Placement, place_director, record_placement
 from inception.cloud.layout import IP_KEY, VM_KEY, build_steps
+from inception.cloud.preflight import preflight
 from inception.cloud.report import console, err, line, table
 from inception.cloud.runner import Assessment, LocalTask, converge_retrying, run_graph
 from inception.cloud.session import Session
@@ -18,7 +21,7 @@ from inception.cloud.steps import Step
 from inception.cloud.teardown import destroy_recorded
 from inception.config.credentials import api_settings
 from inception.config.loader import ConfigError, Problem, save_config, validate_config
-from inception.plan import make_plan
+from inception.plan import Plan, make_plan
 
 PAST = {"create": "created", "reuse": "reused", "adopt": "adopted", "use": "used", "replace": "replaced"}
 
@@ -85,15 +88,60 @@ def _confirm_destructive(rows: list, confirm: Callable[[str], bool] | bool | Non
         raise typer.Exit(1)
 
 
-def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool] | bool | None,
-               tasks: list[LocalTask] = ()) -> list[Step]:
-    steps = build_steps(session.ctx)
+# Kinds of records the config no longer wants that are deleted only once the new steps ran: rules, so that a changed
+# allowed_cidrs never leaves the environment unreachable in between. Everything else goes first, as it may stand
+# in the way of its replacement (static NAT before port forwarding on the same IP).
+DELETE_LAST = ("sg_ingress", "firewall_rule", "egress_rule")
+REFUSED = "[red]refused:[/] nothing was changed; fix the config (or the cloud) and run `inception up` again"
+
+
+@dataclass
+class Verdict:
+    """What `up` would do, as `plan` shows it: the steps, their plan, or the problems that stop it."""
+
+    steps: list[Step]
+    plan: Plan | None
+    problems: list[Problem]
+    director: Placement | None = None
+
+
+def check_run(session: Session, *, bootstrap: bool) -> Verdict:
+    """Pre-flight, then (when it passes) the plan: read-only, shared by `plan` and `up` so they agree."""
+    problems = preflight(session.config, session.ctx.client, state=session.state, bootstrap=bootstrap,
+                         remote=is_remote(session))
+    if problems:
+        return Verdict([], None, problems)
+    try:
+        director = place_director(session.config, session.ctx.client, session.ctx.zone_id, session.state) \
+            if bootstrap else None
+        steps = build_steps(session.ctx)
+    except ConfigError as exc:
+        return Verdict([], None, exc.problems)
     plan = make_plan(CloudContext(session.config, session.state, session.target), steps)
-    if plan.refusals:
-        console.print(table("Refused", ["resource", "why"], [[r.label, r.detail] for r in plan.refusals]))
-        err.print("[red]refused:[/] nothing was changed; fix the config (or the cloud) and run `inception up` again")
-        raise typer.Exit(1)
-    _confirm_destructive([r for r in plan.rows if r.action in ("delete", "replace")], confirm)
+    refused = [Problem(r.label, r.detail) for r in plan.refusals]
+    return Verdict(steps, plan, refused, director)
+
+
+def refuse(problems: list[Problem]) -> None:
+    """Stop with every problem, one line each with its fix (the same text from `plan` and `up`)."""
+    if not problems:
+        return
+    for problem in problems:
+        err.print(f"[red]✗[/] {problem}", highlight=False)
+    err.print(REFUSED)
+    raise typer.Exit(1)
+
+
+def apply_plan(session: Session, verdict: Verdict, *, workers: int,
+               confirm: Callable[[str], bool] | bool | None, tasks: list[LocalTask] = ()) -> list[Step]:
+    refuse(verdict.problems)
+    assert verdict.plan is not None
+    steps = verdict.steps
+    _confirm_destructive([r for r in verdict.plan.rows if r.action in ("delete", "replace")], confirm)
+    zone = session.ctx.zone
+    if (session.state.get_value("zone") or {}).get("id") != zone["id"]:
+        session.state.set_value("zone", {"id": zone["id"], "name": zone["name"]})
+    record_placement(session.state, verdict.director)
 
     def done(step: Any, found: Assessment | str | None, error: BaseException | None, seconds: float) -> None:
         if error is not None:
@@ -108,17 +156,21 @@ def apply_plan(session: Session, *, workers: int, confirm: Callable[[str], bool]
     def work(step: Any) -> Assessment | str:
         return step.run() if isinstance(step, LocalTask) else converge_retrying(session.ctx, step)
 
-    # What the config no longer wants goes first: it may stand in the way (static NAT before port forwarding).
     wanted = {s.key for s in steps}
-    destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
-                     only=lambda record: record.key not in wanted)
+
+    def drop(last: bool) -> None:
+        destroy_recorded(session.ctx, {}, lambda label, action, detail: line(action, label, detail),
+                         only=lambda record: record.key not in wanted and (record.kind in DELETE_LAST) == last)
+
     def interrupted(running: int) -> None:
         session.ctx.stopping.set()
         err.print(f"[yellow]interrupted:[/] finishing the {running} running step(s) so that each is recorded; "
                   "no new one starts")
 
+    drop(last=False)
     run_graph([*steps, *tasks], work, workers=workers, on_done=done,  # type: ignore[list-item]
               on_interrupt=interrupted)
+    drop(last=True)
     _record_outputs(session)
     return steps
 

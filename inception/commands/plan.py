@@ -16,27 +16,38 @@ def plan(
     config: Path = CONFIG_OPTION,
     state_dir: Optional[Path] = STATE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
+    cloud_only: bool = typer.Option(False, "--cloud-only", help="Plan as for `up --cloud-only`: the CloudStack "
+                                    "side only, without checking what the bootstrap needs."),
 ) -> None:
-    """Show what `inception up` would do to the CloudStack side of the environment."""
-    from inception.cloud.layout import build_steps
+    """Show what `inception up` would do, after the same pre-flight checks; refuses (exit 1) as `up` would."""
+    from inception.cloud.apply import check_run, refuse
+    from inception.cloud.bootstrap import is_remote
     from inception.cloud.session import open_session
-    from inception.plan import make_plan
 
     with open_session(config, state_dir, lock=False) as session:
-        result = make_plan(session.ctx, build_steps(session.ctx))
+        verdict = check_run(session, bootstrap=not cloud_only)
         bootstrap = session.state.step("bootstrap")
+        remote = is_remote(session)
+    rows = verdict.plan.rows if verdict.plan else []
+    director = verdict.director.describe() if verdict.director else None
+    then = None if cloud_only else "create-env on the inception VM over SSH" if remote else \
+        "the bootstrap bundle and the CPI lifecycle check (a simulated VM cannot run create-env)"
     if as_json:
         print(json.dumps({"environment": session.config.name, "zone": session.config.cloudstack["zone"],
-                          "target": session.target.kind, "counts": result.counts(),
-                          "resources": [r.as_dict() for r in result.rows],
+                          "target": session.target.kind, "counts": verdict.plan.counts() if verdict.plan else {},
+                          "resources": [r.as_dict() for r in rows],
+                          "problems": [str(p) for p in verdict.problems], "director": director,
                           "bootstrap": bootstrap or None}, indent=2))
-    else:
+    elif verdict.plan is not None:
         console.print(table(f"Plan for {session.config.name} ({session.config.cloudstack['zone']})",
                             ["action", "resource", "id", "detail"],
-                            [[r.action, r.label, r.id, r.detail] for r in result.rows]))
-        console.print(", ".join(f"{n} to {a}" for a, n in result.counts().items()) or "nothing to do")
-    if result.refusals:
-        raise typer.Exit(1)
+                            [[r.action, r.label, r.id, r.detail] for r in rows]))
+        console.print(", ".join(f"{n} to {a}" for a, n in verdict.plan.counts().items()) or "nothing to do")
+        if director:
+            console.print(director.capitalize())
+        if then:
+            console.print(f"Then: {then}.")
+    refuse(verdict.problems)
 
 
 def register(app: typer.Typer) -> None:

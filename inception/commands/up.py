@@ -36,7 +36,7 @@ def up(
 ) -> None:
     """Create or converge the environment: keypair, security groups or network/IP/firewall, the inception VM,
     then Micro BOSH (on a simulator: the bootstrap bundle and the CPI lifecycle check)."""
-    from inception.cloud.apply import apply_plan, prepare
+    from inception.cloud.apply import apply_plan, check_run, prepare, refuse
     from inception.cloud.bootstrap import bootstrap_tasks, finish_bootstrap
     from inception.cloud.session import open_session
 
@@ -46,8 +46,11 @@ def up(
         console.print(f"Environment [bold]{session.config.name}[/] in zone {session.config.cloudstack['zone']} "
                       f"({session.config.zone_type}) on {describe_target(session)}; state in {session.state_dir.path}")
         workers = 1 if sequential else int((session.config.get("inception") or {}).get("concurrency", 8))
+        verdict = check_run(session, bootstrap=not cloud_only)   # before anything changes
+        refuse(verdict.problems)
         tasks = [] if cloud_only else bootstrap_tasks(session, concurrent=workers > 1)
-        apply_plan(session, workers=workers, confirm=None if yes else (interactive and typer.confirm), tasks=tasks)
+        apply_plan(session, verdict, workers=workers, confirm=None if yes else (interactive and typer.confirm),
+                   tasks=tasks)
         if cloud_only:
             line("skip", "bootstrap", "--cloud-only")
             return

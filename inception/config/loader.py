@@ -378,6 +378,14 @@ def check_semantics(config: ProjectConfig) -> Iterator[Problem]:
         elif full["ip"] == config.director.get("ip"):
             yield Problem("full_bosh.ip", "is the Micro BOSH director's IP", "pick another address")
     yield from _check_public_ips(config)
+    settings = config.get("inception") or {}
+    for field in ("allowed_cidrs", "egress_cidrs"):
+        for i, text in enumerate(settings.get(field) or []):
+            try:
+                ipaddress.IPv4Network(text, strict=False)
+            except ValueError as exc:
+                yield Problem(f"inception.{field}[{i}]", f"{text!r} is not a valid CIDR ({exc})",
+                              "write an IPv4 network as address/prefix, e.g. 203.0.113.0/24 (0.0.0.0/0: anywhere)")
     if zone_type == "basic" and cf.get("router_public_ips"):
         yield Problem("cf.router_public_ips", "a basic zone has no public IPs to put in front of the routers",
                       "remove cf.router_public_ips (routers are reached on their guest IPs)")

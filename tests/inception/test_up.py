@@ -106,7 +106,7 @@ def test_advanced_zone_sequential_deploys_before_acquiring_the_ip(cloud, make_en
 def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
     env = make_env(cloud, advanced_config("az2"))
     calls_before = len(cloud.calls())
-    plan = json.loads(env.run("plan", "--json").stdout)
+    plan = json.loads(env.run("plan", "--cloud-only", "--json").stdout)
     made = [c for c in cloud.calls()[calls_before:] if not c["command"].startswith(("list", "query"))]
     assert made == []
     assert {r["action"] for r in plan["resources"]} == {"create"}
@@ -115,7 +115,7 @@ def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
     env.run("up", "--cloud-only", "--non-interactive")
     changed = advanced_config("az2", public_access="port-forwarding")
     env.write(changed)
-    actions = {r["label"]: r["action"] for r in json.loads(env.run("plan", "--json").stdout)["resources"]}
+    actions = {r["label"]: r["action"] for r in json.loads(env.run("plan", "--cloud-only", "--json").stdout)["resources"]}
     assert actions["static NAT inception VM"] == "delete"
     assert actions["port forwarding TCP 22 to the inception VM"] == "create"
     assert actions["VM az2-inception"] == "reuse"
@@ -127,10 +127,11 @@ def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
 
     changed["inception"]["offering"] = "Medium Instance"
     env.write(changed)
-    table = env.run("plan", check=False)
+    table = env.run("plan", "--cloud-only", check=False)
     assert table.returncode == 1 and "refuse" in table.stdout and "offering changed" in table.stdout
     refused = env.run("up", "--cloud-only", "--non-interactive", "--yes", check=False)
-    assert refused.returncode == 1 and "offering changed from 'Small Instance' to 'Medium Instance'" in refused.stdout
+    assert refused.returncode == 1 and "offering changed from 'Small Instance' to 'Medium Instance'" in refused.stderr
+    assert refused.stderr == table.stderr    # `plan` refuses exactly as `up` does
     changed["inception"]["offering"] = "Small Instance"
     env.write(changed)
     env.run("destroy", "--yes")
@@ -139,7 +140,7 @@ def test_plan_is_read_only_and_shows_changes(cloud, make_env) -> None:
 
 def test_no_secret_in_state_or_output(cloud, make_env) -> None:
     env = make_env(cloud, basic_config("bz2"))
-    outputs = [env.run("up", "--cloud-only", "--non-interactive"), env.run("plan"), env.run("status")]
+    outputs = [env.run("up", "--cloud-only", "--non-interactive"), env.run("plan", "--cloud-only"), env.run("status")]
     shareable = [(env.state_dir / "state.json").read_text()]
     private_keys = [p.read_text() for p in (env.state_dir / "secrets").iterdir()]   # destroy deletes them
     assert len(private_keys) == 2   # the keypair's and the VM's host key
@@ -171,7 +172,7 @@ def test_foreign_resource_is_refused_not_taken(cloud, make_env) -> None:
     env = make_env(cloud, basic_config("bz4"))
     result = env.run("up", "--cloud-only", "--non-interactive", check=False)
     assert result.returncode == 1
-    assert "belongs to environment 'someone-else'" in result.stdout
+    assert "belongs to environment 'someone-else'" in result.stderr
     assert env.leftovers().keys() <= {"securitygroup"}   # nothing created before refusing
 
 

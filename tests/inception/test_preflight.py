@@ -1,0 +1,92 @@
+"""Pre-flight: config mistakes are found before anything is created, all at once, one line each with the fix;
+`plan` refuses exactly as `up` does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cpi.cloudstack.client import CloudStackClient
+from inception.cloud.preflight import Problem, preflight
+from inception.config.loader import validate_config
+from tests.inception.conftest import advanced_config, basic_config, bootstrappable
+
+
+def _mutations(sim, since: int) -> list[str]:
+    return [c["command"] for c in sim.calls()[since:] if not c["command"].startswith(("list", "query"))]
+
+
+def _client(sim) -> CloudStackClient:
+    return CloudStackClient(sim.endpoint, sim.api_key, sim.secret_key)
+
+
+def test_bad_allowed_cidr_is_refused_before_anything_is_created(sim, make_env) -> None:
+    env = make_env(sim, basic_config("pf1"))
+    env.config["inception"]["allowed_cidrs"] = ["10.0.0.300/8"]
+    env.write(env.config)
+    before = len(sim.calls())
+    for args in (("plan", "--cloud-only"), ("up", "--cloud-only", "--non-interactive", "--yes")):
+        result = env.run(*args, check=False)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "inception.allowed_cidrs[0]: '10.0.0.300/8' is not a valid CIDR" in result.stderr
+        assert "fix: write an IPv4 network as address/prefix" in result.stderr
+    assert _mutations(sim, before) == []
+    assert env.leftovers() == {}
+
+
+def test_unknown_director_offering_refused_by_plan_and_up_alike(sim, make_env) -> None:
+    config = bootstrappable(basic_config("pf2"))
+    config["offerings"] = {**config["offerings"], "director": {"compute": "Huge Instance"}}
+    env = make_env(sim, config)
+    before = len(sim.calls())
+    plan = env.run("plan", check=False)
+    up = env.run("up", "--non-interactive", "--yes", check=False)
+    assert plan.returncode == up.returncode == 1
+    line = "offerings.director.compute: no compute offering named 'Huge Instance' (fix: use one of: Custom, " \
+           "Large Instance, Medium Instance, Small Instance)"
+    assert line in " ".join(plan.stderr.split())
+    assert plan.stderr == up.stderr             # the same words, whichever command finds it
+    assert "nothing was changed" in up.stderr and "Nothing is lost" not in up.stderr
+    assert _mutations(sim, before) == []
+    assert env.leftovers() == {}
+
+
+def test_a_public_key_file_that_is_not_a_key(sim, make_env, tmp_path: Path) -> None:
+    env = make_env(sim, basic_config("pf3"))
+    (env.dir / "id.pub").write_text("hello, I am not a key\n")
+    env.config["inception"]["public_key_file"] = "id.pub"
+    env.write(env.config)
+    before = len(sim.calls())
+    result = env.run("up", "--cloud-only", "--non-interactive", "--yes", check=False)
+    assert result.returncode == 1
+    assert "inception.public_key_file: " in result.stderr and "is not an SSH public key" in result.stderr
+    assert _mutations(sim, before) == []     # registerSSHKeyPair never saw it
+
+
+def test_every_problem_at_once_from_the_function_the_wizard_calls(sim, tmp_path: Path) -> None:
+    (tmp_path / "key.pub").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nxx\n-----END OPENSSH PRIVATE KEY-----\n")
+    data = bootstrappable(advanced_config("pf4", template="No Such Template", public_key_file="key.pub"))
+    data["offerings"] = {"director": {"compute": "Medium Instance", "disk_offering": "Gigantic"},
+                         "vm_types": {"small": {"compute": "Tiny"}}}
+    data["stemcell"] = {"file": "missing-stemcell.tgz"}
+    config = validate_config(data, str(tmp_path / "inception.yml"))
+    problems = preflight(config, _client(sim), remote=False)
+    keys = [p.key for p in problems]
+    assert keys == ["inception.public_key_file", "stemcell.file", "offerings.vm_types.small.compute",
+                    "offerings.director.disk_offering", "inception.template"], problems
+    assert all(isinstance(p, Problem) and p.fix for p in problems)
+    assert "it is a private key: point at its .pub" in str(problems[0])
+    # on a real cloud, artifacts by URL need checksums and the bosh CLI must be configured
+    remote = [p.key for p in preflight(config, _client(sim))]
+    assert "inception.bosh_cli" in remote and "releases.bosh.sha1" in remote
+
+
+def test_a_clean_config_passes(sim, tmp_path: Path) -> None:
+    config = validate_config(bootstrappable(advanced_config("pf5")), str(tmp_path / "inception.yml"))
+    assert preflight(config, _client(sim), remote=False) == []
+
+
+def test_unknown_zone_is_one_problem_naming_the_zones(sim, tmp_path: Path) -> None:
+    data = basic_config("pf6")
+    data["cloudstack"]["zone"] = "Atlantis"
+    problems = preflight(validate_config(data, "inception.yml"), _client(sim), bootstrap=False)
+    assert [str(p) for p in problems] == ["cloudstack.zone: zone 'Atlantis' does not exist (fix: use one of: "
+                                          "Sim-Advanced, Sim-Basic)"]
