@@ -17,6 +17,8 @@ from typing import Any
 
 import typer
 
+from inception.cloud.director_address import STATE_KEY as DIRECTOR_IP_KEY
+from inception.cloud.director_address import apply_placement, needs_placement
 from inception.cloud.report import console, line
 from inception.cloud.runner import LocalTask
 from inception.cloud.session import Session
@@ -83,6 +85,9 @@ def render_config(session: Session, release: Path) -> ProjectConfig:
     data: dict[str, Any] = copy.deepcopy(session.config.data)
     target = session.target
     data["cloudstack"].update(endpoint=target.endpoint, api_key=target.api_key, secret_key=target.secret_key)
+    placed = session.state.get_value(DIRECTOR_IP_KEY)
+    if placed and needs_placement(session.config):   # a Basic zone's director address `up` chose
+        apply_placement(data, session.config, placed["ip"], placed["cidr"], placed["gateway"])
     releases = data.setdefault("releases", {})
     releases["cpi"] = {"version": release.name.removeprefix("bosh-cloudstack-cpi-").removesuffix(".tgz"),
                        "file": f"{REMOTE_RELEASES}/{release.name}"}
@@ -270,7 +275,7 @@ def _remote(session: Session) -> None:
     except RemoteError as exc:   # its message carries no secret (inception.remote.errors)
         session.state.set_step("bootstrap", status="failed", detail=str(exc).splitlines()[0][:200])
         raise
-    address = session.config.director.get("ip") or session.config.director.get("public_ip") or "unknown"
+    address = bundle.config.director.get("ip") or bundle.config.director.get("public_ip") or "unknown"
     record_director(session.state, address=address, vars_store=bundle.vars_store)
     session.state.set_step("bootstrap", status="done", detail=f"director at {address}")
     console.print(f"[green]✓[/] Micro BOSH is up at https://{address}:25555")
