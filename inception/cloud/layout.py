@@ -7,7 +7,7 @@ from typing import Any
 from inception.cloud.context import CloudContext
 from inception.cloud.steps import (
     EgressRuleStep,
-    ExistingIpStep,
+    ConfiguredIpStep,
     FirewallRuleStep,
     IngressRuleStep,
     KeypairStep,
@@ -112,7 +112,9 @@ def build_steps(ctx: CloudContext) -> list[Step]:
             rules += [FirewallRuleStep(IP_KEY, "tcp", (22, 22), cidr) for cidr in cidrs]
             public_ip = config.director.get("public_ip")
             if public_ip:
-                rules.append(ExistingIpStep("ip:director", public_ip, "director.public_ip"))
+                director_key = f"network:{config.director_network['cloudstack_network']}"
+                rules.append(ConfiguredIpStep("ip:director", public_ip, "director.public_ip", director_key,
+                                              timeout=timeout))
                 rules += [FirewallRuleStep("ip:director", "tcp", (port, port), cidr)
                           for port in DIRECTOR_PUBLIC_PORTS for cidr in cidrs]
 

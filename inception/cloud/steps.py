@@ -304,24 +304,34 @@ class PublicIpStep(Step):
         return {"ipaddress": live.get("ipaddress")}
 
 
-class ExistingIpStep(Step):
-    """A public IP the operator acquired beforehand (e.g. director.public_ip): used, never created."""
+class ConfiguredIpStep(PublicIpStep):
+    """A public IP the config names (director.public_ip). Held by the account already: used, never released.
+    Not held yet: acquired on the director's network with associateIpAddress ipaddress= (after the network has
+    its source NAT address, which a configured address must not become), and then the environment's like
+    any other resource it created."""
 
-    kind = "public_ip"
-
-    def __init__(self, key: str, address: str, config_key: str):
-        super().__init__(key, address)
+    def __init__(self, key: str, address: str, config_key: str, network_key: str, timeout: float):
+        super().__init__(key, network_key, address, timeout)
         self.address, self.config_key = address, config_key
 
     def find(self, ctx: CloudContext, adopting: bool) -> dict[str, Any] | None:
-        return next(iter(ctx.client.list("listPublicIpAddresses", ipaddress=self.address)), None)
+        found = ctx.client.list("listPublicIpAddresses", ipaddress=self.address)
+        return next((ip for ip in found if ip.get("ipaddress") == self.address), None)
+
+    def conflict(self, ctx: CloudContext, live: dict[str, Any]) -> str | None:
+        network_id = self.parent_id(ctx, self.network_key)
+        if live.get("issourcenat"):
+            return f"{self.address} is the source NAT address of its network"
+        if network_id and live.get("associatednetworkid") not in (None, network_id):
+            return f"{self.address} is acquired for network {live.get('associatednetworkname')}, not the director's"
+        return None
 
     def create(self, ctx: CloudContext) -> dict[str, Any]:
-        raise ConfigError(ctx.config.source, [Problem(self.config_key, f"{self.address} is not acquired in this "
-                                                      "account", "acquire it first, or remove the key")])
-
-    def attrs(self, ctx: CloudContext, live: dict[str, Any]) -> dict[str, Any]:
-        return {"ipaddress": live.get("ipaddress")}
+        network_id = self.parent_id(ctx, self.network_key)
+        assert network_id is not None
+        self._wait_for_source_nat(ctx, network_id)
+        return self._create_or_find(ctx, "associateIpAddress", "ipaddress", networkid=network_id,
+                                    ipaddress=self.address)
 
 
 class StaticNatStep(Step):

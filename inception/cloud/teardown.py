@@ -54,6 +54,8 @@ def destroy_recorded(ctx: CloudContext, steps: dict[str, Step], report: Report,
     Resources this environment did not create are forgotten, never deleted. A record still `creating`
     (its create call was interrupted) is looked up the way `up` would find it."""
     timeout = float(ctx.config.cloudstack.get("state_timeout", 600))
+    # Public IPs this environment uses but did not acquire: CloudStack releases a network's addresses with it.
+    foreign_ips = {r.attrs.get("ipaddress") for r in ctx.state.resources if r.kind == "public_ip" and not r.owned}
     for record in reversed(ctx.state.resources):
         if not only(record):
             continue
@@ -62,6 +64,12 @@ def destroy_recorded(ctx: CloudContext, steps: dict[str, Step], report: Report,
         if not record.owned:
             ctx.state.forget(record.key)
             report(label, "kept", "not created by this environment")
+            continue
+        held = _holds(ctx, record, foreign_ips)
+        if held:
+            ctx.state.forget(record.key)
+            report(label, "kept", f"public IP {held} on it was not acquired by this environment, and CloudStack "
+                   "would release it with the network")
             continue
         rid = record.id
         if rid is None:
@@ -75,6 +83,14 @@ def destroy_recorded(ctx: CloudContext, steps: dict[str, Step], report: Report,
         deleted = delete_resource(ctx.client, kind, rid, record.attrs, timeout)
         ctx.state.forget(record.key)
         report(label, "deleted" if deleted else "gone", rid)
+
+
+def _holds(ctx: CloudContext, record: Resource, addresses: set[str | None]) -> str | None:
+    """The first of `addresses` acquired on the network `record` is (None: not a network, or none there)."""
+    if record.kind != "network" or not record.id or not addresses - {None}:
+        return None
+    on_it = ctx.client.list("listPublicIpAddresses", associatednetworkid=record.id)
+    return next((ip["ipaddress"] for ip in on_it if ip.get("ipaddress") in addresses), None)
 
 
 @dataclass

@@ -29,6 +29,7 @@ def destroy(
     resource the environment created, newest first."""
     from cpi.cloudstack.errors import CloudStackError
     from inception.cloud.bootstrap import BUNDLE, delete_director
+    from inception.cloud.director_address import STATE_KEY as DIRECTOR_IP_KEY
     from inception.cloud.layout import build_steps
     from inception.cloud.session import open_session
     from inception.cloud.teardown import destroy_recorded
@@ -52,6 +53,8 @@ def destroy(
         for step in list(session.state.get_value("steps", {})):
             session.state.clear_step(step)
         session.state.clear_outputs()
+        for chosen in (DIRECTOR_IP_KEY, "zone"):     # nothing left to keep them for
+            session.state.set_value(chosen, None)
         shutil.rmtree(session.state_dir.path / BUNDLE, ignore_errors=True)
         forgotten = session.state_dir.forget_secrets()
         if forgotten:

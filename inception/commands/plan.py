@@ -44,7 +44,7 @@ def plan(
                             [[r.action, r.label, r.id, r.detail] for r in rows]))
         console.print(", ".join(f"{n} to {a}" for a, n in verdict.plan.counts().items()) or "nothing to do")
         if director:
-            console.print(director.capitalize())
+            console.print(director[0].upper() + director[1:])
         if then:
             console.print(f"Then: {then}.")
     refuse(verdict.problems)
