@@ -20,7 +20,7 @@ def test_examples_load_with_defaults(write_config):
     assert adv.zone_type == "advanced"
     assert adv.network_type(adv.director_network) == "manual"
     assert adv["cloudstack"]["verify"] is True and adv["cloudstack"]["state_timeout"] == 600
-    assert adv.director_name == "dev-bosh" and adv.key_name == "dev-bosh"
+    assert adv.director_name == "dev-advanced-bosh" and adv.key_name == "dev-advanced-bosh"
     assert adv["offerings"]["director"]["disk_size"] == 40960
     basic = load_config(write_config("basic"))
     assert basic.network_type(basic.director_network) == "dynamic"
@@ -78,8 +78,8 @@ def test_partial_config_tolerates_missing_but_not_unknown(tmp_path):
     (lambda d: d.update(name="Dev_1"), "name", "wrong form"),
     (lambda d: d["cf"].update(router_public_ips=["203.0.113.11", "203.0.113.11"]), "cf.router_public_ips[1]",
      "203.0.113.11 is already cf.router_public_ips[0]"),
-    (lambda d: d["cf"].update(router_public_ips=["203.0.113.10"]), "cf.router_public_ips[0]",
-     "203.0.113.10 is already director.public_ip"),
+    (lambda d: d["cf"].update(router_public_ips=["203.0.113.200"]), "cf.router_public_ips[0]",
+     "203.0.113.200 is already director.public_ip"),
     (lambda d: d["cf"].update(router_public_ips=["203.0.113.300"]), "cf.router_public_ips[0]", "not a valid ipv4"),
 ])
 def test_semantic_and_value_errors(write_config, edit, key, words):

@@ -49,7 +49,7 @@ def test_render_cf_to_file_and_check(app, runner, write_config, tmp_path):
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     manifest = yaml.safe_load(out.read_text())
     assert manifest["name"] == "cf-prod"
-    store = config.parent / ".inception" / "dev" / "cf-vars.yml"
+    store = config.parent / ".inception" / "dev-advanced" / "cf-vars.yml"
     assert stat.S_IMODE(os.stat(store).st_mode) == 0o600
     assert yaml.safe_load(store.read_text())["nats_password"] == manifest["properties"]["nats"]["password"]
     # a second render keeps every secret

@@ -145,7 +145,7 @@ def test_cf_advanced_shape_manual_static_ips_and_vip(write_config, store):
     assert subnet["cloud_properties"] == {"name": "bosh-net"}
     assert "10.0.0.6" in subnet["reserved"]  # the director's IP is never handed out
     router = job(m, "router_z1")
-    assert router["networks"][1] == {"name": "floating", "static_ips": ["203.0.113.11"]}
+    assert router["networks"][1] == {"name": "floating", "static_ips": ["203.0.113.201"]}
     nats_ip = job(m, "nats_z1")["networks"][0]["static_ips"]
     assert m["properties"]["nats"]["machines"] == nats_ip and nats_ip[0] != "10.0.0.6"
     # trusty (14.04) keeps rpc_pipefs at /run/rpc_pipefs like precise (cf-release c51b60ac7): patched too
@@ -193,7 +193,7 @@ def test_micro_manifest_shapes(write_config, store, credentials_env):
     assert set(cp["properties"]["agent"]) >= {"mbus", "ntp"} and cp["properties"]["agent"]["mbus"].endswith("@0.0.0.0:6868")
     group = adv["instance_groups"][0]
     assert group["networks"] == [{"name": "default", "static_ips": ["10.0.0.6"], "default": ["dns", "gateway"]},
-                                 {"name": "public", "static_ips": ["203.0.113.10"]}]
+                                 {"name": "public", "static_ips": ["203.0.113.200"]}]
     assert [j["name"] for j in group["jobs"]][-1] == "cloudstack_cpi"
     assert adv["resource_pools"][0]["cloud_properties"] == {"compute_offering": "Medium Instance"}
     assert adv["disk_pools"][0]["disk_size"] == 40960
