@@ -40,6 +40,32 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
     return out
 
 
+AUTH_ERRORS = (401, 432)    # CloudStack: unable to verify the credentials / signature; not allowed
+
+
+def _advice(exc: Exception) -> str:
+    """What to check when the error says where the fault is (the endpoint, the keys), as a second line."""
+    from cpi.cloudstack.errors import CloudStackConnectionError
+
+    if isinstance(exc, CloudStackConnectionError):
+        return ("\n[dim]Check cloudstack.endpoint (or CLOUDSTACK_ENDPOINT, cloudstack.ini) and that the management "
+                "server is reachable from here.[/]")
+    if getattr(exc, "errorcode", None) in AUTH_ERRORS:
+        return ("\n[dim]Check the API key and secret key (cloudstack.api_key/secret_key, CLOUDSTACK_KEY/"
+                "CLOUDSTACK_SECRET or cloudstack.ini): CloudStack did not accept them.[/]")
+    return ""
+
+
+def _resumable() -> str:
+    """Only when this run recorded, failed or forgot resources is there anything to continue."""
+    from inception.state import resources_changed
+
+    if not resources_changed():
+        return ""
+    return ("\n[dim]Nothing is lost: everything created so far is recorded; run the command again to "
+            "continue.[/]")
+
+
 def handle_errors(func: F) -> F:
     """Turn the errors a user can fix into a message and an exit code."""
     @functools.wraps(func)
@@ -76,11 +102,9 @@ def handle_errors(func: F) -> F:
                       "are not repeated.[/]")
             raise typer.Exit(1) from None
         except CloudStackError as exc:
-            err.print(f"[red]CloudStack error:[/] {exc}\n[dim]Nothing is lost: everything created so far is "
-                      "recorded; run the command again to continue.[/]")
+            err.print(f"[red]CloudStack error:[/] {exc}{_advice(exc)}{_resumable()}")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err.print("[yellow]interrupted.[/] Nothing is lost: everything created so far is recorded; run the "
-                      "command again to continue.")
+            err.print(f"[yellow]interrupted.[/]{_resumable() or ' Nothing was changed.'}")
             raise typer.Exit(130) from None
     return wrapper  # type: ignore[return-value]

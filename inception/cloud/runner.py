@@ -8,7 +8,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cpi.cloudstack.errors import JobFailedError
+from cpi.cloudstack.errors import (
+    CloudStackConnectionError,
+    CloudStackError,
+    JobFailedError,
+    JobTimeoutError,
+    OutcomeUnknownError,
+)
 from inception.cloud import kinds
 from inception.cloud.context import ENV_TAG, CloudContext
 from inception.cloud.steps import Step
@@ -98,7 +104,13 @@ def converge(ctx: CloudContext, step: Step) -> Assessment:
         live = None
     if live is None:
         ctx.state.begin(step.key, step.kind, step.name, **step.spec())
-        live = step.create(ctx)
+        try:
+            live = step.create(ctx)
+        except (OutcomeUnknownError, JobTimeoutError, CloudStackConnectionError):
+            raise    # it may exist: the record stays `creating`, and the next run looks for it
+        except CloudStackError as exc:   # refused, or its job failed (and was rolled back): nothing exists
+            ctx.state.fail(step.key, str(exc)[:300])
+            raise
         if step.tag_type:
             ctx.tag(step.tag_type, step.resource_id(live), step.key)
     elif found.ours and step.tag_type and ctx.tags_of(live).get(ENV_TAG) != ctx.env:

@@ -60,22 +60,20 @@ def is_simulator(endpoint: str, verify: bool | str) -> bool:
         return False
 
 
-def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_options: dict, persist: bool) -> Target:
-    """Where CloudStack is; `persist` records it in the state (only under the lock)."""
+def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_options: dict) -> Target:
+    """Where CloudStack is (recorded by `_remember` once it has answered)."""
     recorded = state.get_value("target") or {}
     try:
         api = api_settings(config)
     except ConfigError as exc:
         if not _nothing_configured(exc):
             raise
-        if recorded.get("kind") not in (None, "embedded"):
+        if recorded.get("kind") not in (None, "embedded") and not state.empty:
             raise SessionError(f"this environment was built on {recorded.get('endpoint')}, but no CloudStack is "
                                f"configured now: {exc}") from None
         cloud = EmbeddedCloud(state.dir.path, **embedded_options)
         target = cloud.start()
         stack.callback(cloud.stop)
-        if persist and recorded != {"kind": "embedded"}:
-            state.set_value("target", {"kind": "embedded"})
         return target
     if recorded.get("kind") == "embedded" and not state.empty:
         raise SessionError(f"this environment lives in the embedded simulator ({state.dir.path}/simulator), but "
@@ -86,9 +84,14 @@ def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_opti
                            f"{api.endpoint}; use another --state-dir, or `inception destroy` it first")
     kind = recorded["kind"] if recorded.get("endpoint") == api.endpoint else \
         ("simulator" if is_simulator(api.endpoint, api.verify) else "cloudstack")
-    if persist and recorded != {"kind": kind, "endpoint": api.endpoint}:
-        state.set_value("target", {"kind": kind, "endpoint": api.endpoint})
     return Target(kind, api.endpoint, api.api_key, api.secret_key, api.verify)
+
+
+def _remember(state: State, target: Target) -> None:
+    """Record where the environment lives: only once that CloudStack has answered (a wrong endpoint never is)."""
+    wanted = {"kind": "embedded"} if target.kind == "embedded" else {"kind": target.kind, "endpoint": target.endpoint}
+    if state.get_value("target") != wanted:
+        state.set_value("target", wanted)
 
 
 def load_project(config_path: Path, *, partial: bool = False) -> ProjectConfig:
@@ -110,6 +113,8 @@ def open_session(config_path: Path, state_dir: Path | None = None, *, lock: bool
         if lock:
             stack.enter_context(directory.lock())
         state = directory.load(config.name)
-        target = _target(config, state, stack, embedded_options or {}, persist=lock)
+        target = _target(config, state, stack, embedded_options or {})
         apply_zone_info(config, target.client())
+        if lock:
+            _remember(state, target)
         yield Session(config, state, target, CloudContext(config, state, target))

@@ -428,6 +428,12 @@ def _check_network(config: ProjectConfig, i: int, net: dict[str, Any], names: se
     if zone_type == "advanced" and "cloudstack_network" not in net:
         yield Problem(f"{key}.cloudstack_network", "missing in an advanced zone",
                       "set it to the name of the isolated guest network the VMs join", missing=True)
+    if "cidr" in net:   # wrong whatever the network's type (or the zone's)
+        try:
+            ipaddress.IPv4Network(net["cidr"])
+        except ValueError as exc:
+            yield Problem(f"{key}.cidr", f"{net['cidr']!r} is not a valid CIDR ({exc})",
+                          "use the network address, e.g. 10.0.0.0/24")
     if kind is None:
         return
     if kind == "dynamic":
@@ -439,11 +445,7 @@ def _check_network(config: ProjectConfig, i: int, net: dict[str, Any], names: se
     for field in ("cidr", "gateway"):
         if field not in net:
             yield Problem(f"{key}.{field}", "missing for a manual network", _fix_for_network(field), missing=True)
-    try:
-        subnet = ipaddress.IPv4Network(net["cidr"], strict=True) if "cidr" in net else None
-    except ValueError as exc:
-        yield Problem(f"{key}.cidr", f"{net['cidr']!r} is not a valid CIDR ({exc})", "use the network address, e.g. 10.0.0.0/24")
-        return
+    subnet = _subnet(net)
     if subnet is None:
         return
     if "gateway" in net and ipaddress.IPv4Address(net["gateway"]) not in subnet:

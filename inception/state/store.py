@@ -31,6 +31,20 @@ STATE_FILE = "state.json"
 SECRETS_DIR = "secrets"
 
 
+_resources_changed = False     # did this process record, fail or forget any resource?
+
+
+def resources_changed() -> bool:
+    """Whether this process changed any resource record: only then does "everything created so far is
+    recorded" mean something."""
+    return _resources_changed
+
+
+def _changed() -> None:
+    global _resources_changed
+    _resources_changed = True
+
+
 class StateError(Exception):
     """The state dir is unreadable or belongs to something else."""
 
@@ -43,9 +57,11 @@ class Resource:
     kind: str                    # see inception.cloud.kinds
     name: str | None = None
     id: str | None = None
-    status: str = "creating"     # creating: the create call may have happened; ready: id known
+    status: str = "creating"     # creating: the create call may have happened; ready: id known;
+                                 # failed: CloudStack refused the create or its job failed (`error` says how)
     owned: bool = True           # False: existed before `up`, used but never deleted
     attrs: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -148,8 +164,22 @@ class State:
             if resource is None:
                 resource = Resource(key, kind, name, attrs=attrs)
                 self._resources.append(resource)
-                self.save()
+            elif resource.status == "failed":
+                resource.status, resource.error = "creating", None
+            else:
+                return resource
+            _changed()
+            self.save()
             return resource
+
+    def fail(self, key: str, error: str) -> None:
+        """The create of `key` was refused or its job failed: nothing of it exists (a retry creates it)."""
+        with self._lock:
+            resource = self.get(key)
+            if resource is not None and not resource.ready:
+                resource.status, resource.error = "failed", error
+                _changed()
+                self.save()
 
     def record(self, key: str, kind: str, id: str, name: str | None = None, *,  # noqa: A002
                owned: bool = True, **attrs: Any) -> Resource:
@@ -160,14 +190,16 @@ class State:
                 resource = Resource(key, kind)
                 self._resources.append(resource)
             resource.kind, resource.id, resource.name = kind, id, name if name is not None else resource.name
-            resource.status, resource.owned = "ready", owned
+            resource.status, resource.owned, resource.error = "ready", owned, None
             resource.attrs.update(attrs)
+            _changed()
             self.save()
             return resource
 
     def forget(self, key: str) -> None:
         with self._lock:
             self._resources = [r for r in self._resources if r.key != key]
+            _changed()
             self.save()
 
     # -- steps, outputs, target ------------------------------------------------------------------
