@@ -74,6 +74,11 @@ def load_connection(state_dir: Path) -> ConnectionInfo:
     state = open_state(state_dir)
     outputs = state.outputs
     missing = [k for k in ("inception_address", "inception_host_key", "inception_private_key") if not outputs.get(k)]
+    if missing and state.step("bootstrap").get("status") == "not run":
+        raise RemoteError(f"environment {state.environment!r} runs on a simulated CloudStack: its inception VM has no "
+                          "operating system to log in to, and no director was bootstrapped (create-env was not "
+                          "run). `inception status` shows what `up` built; ssh and print-env need a real "
+                          "CloudStack (or inception.ssh_address)")
     if missing:
         raise RemoteError(f"{state.dir.path}: the inception VM is not ready yet (state has no {', '.join(missing)}); "
                           "run `inception up`")
