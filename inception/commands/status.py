@@ -17,6 +17,7 @@ def status(config: Path = CONFIG_OPTION, state_dir: Optional[Path] = STATE_OPTIO
     Exit status: 0 when every recorded resource is there (or nothing is recorded), 1 when one is gone, was not
     created or is still being created, 2 for a config or state problem."""
     from inception.cloud import kinds
+    from inception.cloud.director_address import STATE_KEY as DIRECTOR_IP_KEY
     from inception.cloud.session import open_session
 
     with open_session(config, state_dir, lock=False) as session:
@@ -40,9 +41,11 @@ def status(config: Path = CONFIG_OPTION, state_dir: Optional[Path] = STATE_OPTIO
             console.print(table(f"{session.config.name}: {len(rows)} resources",
                                 ["kind", "name", "id", "by this environment", "live"], rows))
         outputs = session.state.outputs
+        chosen = (session.state.get_value(DIRECTOR_IP_KEY) or {}).get("ip")
         for name, value in (("inception VM", outputs.get("inception_address")),
                             ("host key", outputs.get("inception_host_key_fingerprint")),
-                            ("director", outputs.get("director_address"))):
+                            ("director", outputs.get("director_address")
+                             or (f"{chosen} (the address `up` chose for it)" if chosen else None))):
             if value:
                 console.print(f"{name}: {value}")
         for step, info in session.state.get_value("steps", {}).items():

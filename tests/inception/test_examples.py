@@ -73,6 +73,7 @@ def test_basic_example_up_without_a_director_address(sim_factory, tmp_path: Path
 
     status = env.run("status")
     assert "dev-basic-inception" in status.stdout and "Running" in status.stdout
+    assert "director: 192.0.2.254 (the address `up` chose for it)" in status.stdout
     env.run("destroy", "--yes")
     assert env.leftovers() == {} and not _groups(sim, "bosh")
     assert json.loads((env.state_dir / "state.json").read_text()).get("director_ip") is None
