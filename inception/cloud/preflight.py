@@ -45,7 +45,7 @@ def preflight(config: ProjectConfig, client: Lister, *, state: State | None = No
     problems += _local_files(config, bootstrap)
     if bootstrap:
         problems += _bootstrap(config, remote)
-    problems += _against_cloud(config, client, state)
+    problems += _against_cloud(config, client, state, bootstrap)
     return list(dict.fromkeys(problems))     # the same problem found twice is said once
 
 
@@ -132,7 +132,8 @@ def _names(items: list[dict[str, Any]]) -> str:
     return ", ".join(sorted({str(i.get("name")) for i in items})) or "none"
 
 
-def _against_cloud(config: ProjectConfig, client: Lister, state: State | None) -> Iterator[Problem]:
+def _against_cloud(config: ProjectConfig, client: Lister, state: State | None,
+                   bootstrap: bool) -> Iterator[Problem]:
     try:
         apply_zone_info(config, client)
     except ConfigError as exc:        # a missing zone: nothing else can be looked up in it
@@ -146,6 +147,8 @@ def _against_cloud(config: ProjectConfig, client: Lister, state: State | None) -
     yield from _template(config, client, zone)
     if config.zone_type == "advanced":
         yield from _advanced(config, client, zone)
+    if not bootstrap:
+        return   # the director's address matters to create-env only
     yield from _director_address(config, client, zone, state)
     try:
         place_director(config, client, zone["id"], state)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from testkit.sshd import free_port
-from tests.inception.conftest import Env, basic_config, bootstrappable
+from tests.inception.conftest import Env, basic_config
 
 RESUME = "Nothing is lost"
 
@@ -91,7 +91,7 @@ def test_demo_print_env_and_ssh_do_not_send_back_to_up(tmp_path: Path) -> None:
 
 def test_read_only_commands_after_success_promise_nothing(sim, make_env) -> None:
     """An environment that exists, a status that fails: nothing of this run is there to continue."""
-    env = make_env(sim, bootstrappable(basic_config("msg5")))
+    env = make_env(sim, basic_config("msg5"))
     env.run("up", "--cloud-only", "--non-interactive")
     config = dict(env.config)
     config["cloudstack"] = {**config["cloudstack"], "secret_key": "wrong"}

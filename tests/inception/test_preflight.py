@@ -2,6 +2,7 @@
 `plan` refuses exactly as `up` does."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from cpi.cloudstack.client import CloudStackClient
@@ -90,3 +91,17 @@ def test_unknown_zone_is_one_problem_naming_the_zones(sim, tmp_path: Path) -> No
     problems = preflight(validate_config(data, "inception.yml"), _client(sim), bootstrap=False)
     assert [str(p) for p in problems] == ["cloudstack.zone: zone 'Atlantis' does not exist (fix: use one of: "
                                           "Sim-Advanced, Sim-Basic)"]
+
+
+def test_a_director_ip_another_vm_holds_is_refused(sim, make_env) -> None:
+    env = make_env(sim, bootstrappable(advanced_config("pf7")))
+    env.run("up", "--cloud-only", "--non-interactive")
+    held = json.loads((env.state_dir / "state.json").read_text())["outputs"]["inception_private_ip"]
+    env.config["director"]["ip"] = held
+    env.write(env.config)
+    plan = env.run("plan", check=False)
+    assert plan.returncode == 1
+    assert f"director.ip: {held} is held by VM pf7-inception (fix: pick a free address)" in plan.stderr
+    assert env.run("plan", "--cloud-only").returncode == 0     # the CloudStack side alone does not need it
+    env.run("destroy", "--yes")
+    assert env.leftovers() == {}
