@@ -163,7 +163,7 @@ def test_static_ip_outside_the_subnet_is_an_error(micro):
 def test_agent_mbus_must_reach_the_nats_ip(micro):
     doc = edited(micro, lambda d: group_props(d)["agent"].update(
         mbus=group_props(d)["agent"]["mbus"].replace("@10.0.0.6:", "@10.0.0.99:")))
-    assert any("agent.mbus has 10.0.0.99, not an IP of bosh (10.0.0.6, 203.0.113.10)" in e
+    assert any("agent.mbus has 10.0.0.99, not an IP of bosh (10.0.0.6, 203.0.113.200)" in e
                for e in errors(doc, zone_type="advanced"))
     doc = edited(micro, lambda d: group_props(d)["agent"].update(mbus="nats://nats:pw@127.0.0.1:4222"))
     assert any("agent.mbus is 127.0.0.1" in e for e in errors(doc, zone_type="advanced"))
