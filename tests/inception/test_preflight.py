@@ -68,6 +68,7 @@ def test_every_problem_at_once_from_the_function_the_wizard_calls(sim, tmp_path:
     data["offerings"] = {"director": {"compute": "Medium Instance", "disk_offering": "Gigantic"},
                          "vm_types": {"small": {"compute": "Tiny"}}}
     data["stemcell"] = {"file": "missing-stemcell.tgz"}
+    data["releases"] = {"bosh": {"version": "280.1.6", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=280.1.6"}}
     config = validate_config(data, str(tmp_path / "inception.yml"))
     problems = preflight(config, _client(sim), remote=False)
     keys = [p.key for p in problems]
