@@ -106,3 +106,22 @@ def test_a_director_ip_another_vm_holds_is_refused(sim, make_env) -> None:
     assert env.run("plan", "--cloud-only").returncode == 0     # the CloudStack side alone does not need it
     env.run("destroy", "--yes")
     assert env.leftovers() == {}
+
+
+def test_a_director_public_ip_that_is_the_source_nat_address_is_refused(sim, make_env) -> None:
+    env = make_env(sim, advanced_config("pf8"))
+    env.run("up", "--cloud-only", "--non-interactive")
+    network = next(n for n in sim.resources()["network"] if n["name"] == "pf8-net")
+    source_nat = next(ip["ipaddress"] for ip in sim.resources()["publicipaddress"]
+                      if ip.get("associatednetworkid") == network["id"] and ip["issourcenat"])
+    env.config["director"]["public_ip"] = source_nat
+    env.write(env.config)
+    before = len(sim.calls())
+    plan = env.run("plan", "--cloud-only", check=False)
+    assert plan.returncode == 1
+    assert f"director.public_ip: {source_nat} is the source NAT address of network pf8-net" in plan.stderr
+    assert _mutations(sim, before) == []
+    del env.config["director"]["public_ip"]
+    env.write(env.config)
+    env.run("destroy", "--yes")
+    assert env.leftovers() == {}
