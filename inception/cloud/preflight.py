@@ -147,6 +147,8 @@ def _against_cloud(config: ProjectConfig, client: Lister, state: State | None,
     yield from _template(config, client, zone)
     if config.zone_type == "advanced":
         yield from _advanced(config, client, zone)
+    else:
+        yield from _basic(config, client, zone)
     if not bootstrap:
         return   # the director's address matters to create-env only
     yield from _director_address(config, client, zone, state)
@@ -229,6 +231,27 @@ def _advanced(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> It
             yield Problem(f"networks[{i}].cidr", f"network {live['name']} has cidr {live['cidr']}, not {net['cidr']}",
                           f"set networks[{i}].cidr: {live['cidr']} (and gateway, ranges, IPs inside it)")
     yield from _public_ips(config, client, networks)
+
+
+def _basic(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> Iterator[Problem]:
+    """A manual network in a basic zone is the zone's shared guest network: its cidr must be that one's."""
+    shared = next((n for n in client.list("listNetworks", zoneid=zone["id"]) if n.get("type") == "Shared"
+                   and n.get("cidr")), None)
+    if shared is None:
+        return
+    subnet = ipaddress.IPv4Network(shared["cidr"], strict=False)
+    for i, net in enumerate(config.networks):
+        if config.network_type(net) != "manual" or not net.get("cidr"):
+            continue
+        try:
+            mine = ipaddress.IPv4Network(net["cidr"])
+        except ValueError:
+            continue   # reported by the config check
+        if not mine.subnet_of(subnet):
+            yield Problem(f"networks[{i}].cidr", f"{mine} is not inside zone {zone['name']}'s shared guest network "
+                          f"{shared['name']} ({subnet}): CloudStack gives a basic zone's VMs addresses there only",
+                          f"set networks[{i}].cidr: {subnet}, gateway: {shared.get('gateway')} and addresses "
+                          "inside it, or leave the network dynamic (up then picks the director's address)")
 
 
 def _public_ips(config: ProjectConfig, client: Lister, networks: dict[str, dict[str, Any]]) -> Iterator[Problem]:

@@ -125,3 +125,17 @@ def test_a_director_public_ip_that_is_the_source_nat_address_is_refused(sim, mak
     env.write(env.config)
     env.run("destroy", "--yes")
     assert env.leftovers() == {}
+
+
+def test_a_basic_zone_manual_network_outside_the_shared_network_is_refused(sim, tmp_path: Path) -> None:
+    data = basic_config("pf9")
+    data["networks"] = [{"name": "default", "type": "manual", "cidr": "10.9.0.0/24", "gateway": "10.9.0.1",
+                         "security_groups": ["pf9-bosh"]}]
+    data["director"] = {"ip": "10.9.0.10"}
+    problems = preflight(validate_config(data, "inception.yml"), _client(sim), bootstrap=False)
+    assert [p.key for p in problems] == ["networks[0].cidr"]
+    assert "not inside zone Sim-Basic's shared guest network guestNetworkForBasicZone (192.0.2.0/24)" in \
+        str(problems[0])
+    data["networks"][0].update(cidr="192.0.2.0/24", gateway="192.0.2.1")
+    data["director"] = {"ip": "192.0.2.10"}
+    assert preflight(validate_config(data, "inception.yml"), _client(sim), bootstrap=False) == []
