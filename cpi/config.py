@@ -8,11 +8,15 @@ needs the configuration (never for `info`).
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from cpi import config_names
 from cpi.protocol import CpiError
+
+log = logging.getLogger("cpi.config")
 
 STEMCELL_UPLOAD_MODES = ("auto", "volume", "url", "upload")
 
@@ -24,8 +28,11 @@ VOLUME_OPERATIONS = (
 )
 
 DEFAULT_METADATA_URLS = ("http://169.254.169.254:39724", "http://data-server.")
+# CloudStack's affinity group types (listAffinityGroupTypes of a default 4.18 install); the Go CPI's default.
+DEFAULT_AFFINITY_TYPE = "host anti-affinity"
 
 _TIMEOUT = {"type": "number", "exclusiveMinimum": 0}
+_TAGS = {"type": "array", "items": {"type": "string"}}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["cloud"],
@@ -71,6 +78,14 @@ SCHEMA: dict[str, Any] = {
                                 "default_disk_offering": {"type": ["string", "null"]},
                                 "default_ephemeral_disk_offering": {"type": ["string", "null"]},
                                 "custom_cpu_speed": {"type": "integer", "minimum": 1},
+                                "custom_disk_offering": {"type": ["string", "null"]},
+                                "compute_offering_tags": _TAGS,
+                                "compute_offering_not_tags": _TAGS,
+                                "disk_offering_tags": _TAGS,
+                                "disk_offering_not_tags": _TAGS,
+                                "enable_auto_anti_affinity": {"type": "boolean"},
+                                "auto_anti_affinity_type": {"type": ["string", "null"]},
+                                "stemcell_requires_hvm": {"type": ["boolean", "object", "null"]},
                             },
                             "additionalProperties": True,
                         },
@@ -123,6 +138,14 @@ class CpiConfig:
     default_disk_offering: str | None = None
     default_ephemeral_disk_offering: str | None = None
     custom_cpu_speed: int = 2000
+    custom_disk_offering: str | None = None
+    compute_offering_tags: tuple[str, ...] = ()
+    compute_offering_not_tags: tuple[str, ...] = ()
+    disk_offering_tags: tuple[str, ...] = ()
+    disk_offering_not_tags: tuple[str, ...] = ()
+    enable_auto_anti_affinity: bool = False
+    auto_anti_affinity_type: str = DEFAULT_AFFINITY_TYPE
+    stemcell_requires_hvm: Any = None
     agent: AgentOptions = field(default_factory=AgentOptions)
 
     def timeout(self, operation: str) -> float:
@@ -150,8 +173,9 @@ def default_config_path() -> str | None:
     return os.path.join(jobs_dir, "cloudstack_cpi", "config", "cpi.json")
 
 
-def load_config(path: str) -> CpiConfig:
-    """Read and validate cpi.json; every problem is a CpiError naming the file, the key and the fix."""
+def load_config(path: str, context: dict[str, Any] | None = None) -> CpiConfig:
+    """Read and validate cpi.json (with a multi-CPI request context merged over its `cloudstack` section); every
+    problem is a CpiError naming the file, the key and the fix."""
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
@@ -161,22 +185,62 @@ def load_config(path: str) -> CpiConfig:
         doc = json.loads(text)
     except ValueError as exc:
         raise CpiError(f"Invalid CPI config {path}: not JSON ({exc})") from None
-    return parse_config(doc, source=path)
+    return parse_config(doc, source=path, context=context)
 
 
-def parse_config(doc: Any, source: str = "cpi.json") -> CpiConfig:
+def _cloudstack_keys() -> set[str]:
+    return set(SCHEMA["properties"]["cloud"]["properties"]["properties"]["properties"]["cloudstack"]["properties"])
+
+
+def _normalised(doc: Any, source: str,
+                context: dict[str, Any] | None) -> tuple[Any, dict[str, str], set[str]]:
+    """`doc` with other CPIs' names mapped to ours and the context merged in, where each of our keys came from
+    (when not from itself), and the keys the context set. Notes and warnings go to the log."""
+    cloud = doc.get("cloud") if isinstance(doc, dict) else None
+    props = cloud.get("properties") if isinstance(cloud, dict) else None
+    if not isinstance(props, dict) or not isinstance(props.get("cloudstack"), dict):
+        return doc, {}, set()  # the schema names what is missing
+    cloudstack, from_context = config_names.merge_context(props["cloudstack"], context)
+    try:
+        result = config_names.normalise(cloudstack, _cloudstack_keys())
+    except CpiError as exc:
+        raise CpiError(f"Invalid CPI config {source}: {exc.message}") from None
+    notes, warnings = config_names.normalise_top_level(props)
+    for note in result.notes + notes:
+        log.info("%s: %s", source, note)
+    for warning in result.warnings + warnings:
+        log.warning("%s: %s", source, warning)
+    if from_context:
+        log.info("cloudstack properties from the request context (cpi-config): %s", ", ".join(sorted(from_context)))
+    agent = dict(props.get("agent") or {})
+    if not agent.get("ntp") and props.get(config_names.TOP_LEVEL_NTP):
+        agent["ntp"] = props[config_names.TOP_LEVEL_NTP]
+    normalised = {**props, "cloudstack": result.cloudstack, "agent": agent}
+    normalised.pop(config_names.TOP_LEVEL_NTP, None)
+    return {**doc, "cloud": {**cloud, "properties": normalised}}, result.origin, from_context
+
+
+def parse_config(doc: Any, source: str = "cpi.json", context: dict[str, Any] | None = None) -> CpiConfig:
     import jsonschema  # deferred: only methods that talk to CloudStack need it
 
+    doc, origin, from_context = _normalised(doc, source, context)
     validator = jsonschema.Draft202012Validator(SCHEMA)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         error = errors[0]
-        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        path = [str(p) for p in error.absolute_path]
+        where = ".".join(path) or "(top level)"
+        if path[:3] == ["cloud", "properties", "cloudstack"] and len(path) > 3:
+            key = ".".join(path[3:5]) if path[3] == "timeouts" and len(path) > 4 else path[3]
+            if key in origin:
+                where += f" (given as cloudstack.{origin[key]})"
+            if path[3] in from_context:
+                where += " (from the request context: the cpi-config's properties)"
         message = error.message
         if error.validator in ("required",):
             message = f"{message}; add it under {where}"
         # Never echo values: they may be secrets.
-        if error.validator in ("type", "pattern", "enum", "minLength", "exclusiveMinimum", "minimum"):
+        if error.validator in ("type", "pattern", "enum", "minLength", "exclusiveMinimum", "minimum", "propertyNames"):
             message = f"{error.validator} check failed ({_describe(error.schema, error.validator)})"
         raise CpiError(f"Invalid CPI config {source}: {where}: {message}")
     props = doc["cloud"]["properties"]
@@ -207,6 +271,14 @@ def parse_config(doc: Any, source: str = "cpi.json") -> CpiConfig:
         default_disk_offering=cs.get("default_disk_offering") or None,
         default_ephemeral_disk_offering=cs.get("default_ephemeral_disk_offering") or None,
         custom_cpu_speed=int(cs.get("custom_cpu_speed", 2000)),
+        custom_disk_offering=cs.get("custom_disk_offering") or None,
+        compute_offering_tags=tuple(cs.get("compute_offering_tags") or ()),
+        compute_offering_not_tags=tuple(cs.get("compute_offering_not_tags") or ()),
+        disk_offering_tags=tuple(cs.get("disk_offering_tags") or ()),
+        disk_offering_not_tags=tuple(cs.get("disk_offering_not_tags") or ()),
+        enable_auto_anti_affinity=bool(cs.get("enable_auto_anti_affinity", False)),
+        auto_anti_affinity_type=cs.get("auto_anti_affinity_type") or DEFAULT_AFFINITY_TYPE,
+        stemcell_requires_hvm=cs.get("stemcell_requires_hvm"),
         agent=AgentOptions(mbus=agent.get("mbus"), ntp=list(agent.get("ntp") or []), blobstore=agent.get("blobstore")),
     )
 
@@ -216,6 +288,8 @@ def _describe(schema: dict[str, Any], keyword: str) -> str:
         return f"expected {schema.get('type')}"
     if keyword == "enum":
         return "expected one of " + ", ".join(map(str, schema.get("enum", [])))
+    if keyword == "propertyNames":
+        return "unknown key"
     if keyword == "pattern":
         return f"expected to match {schema.get('pattern')}"
     if keyword == "minLength":

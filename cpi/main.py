@@ -57,7 +57,7 @@ def run_method(method: Method, arguments: list[Any], request: Request, config_pa
         return load(method)()
     from cpi.config import default_config_path, load_config
 
-    config = load_config(config_path or default_config_path())
+    config = load_config(config_path or default_config_path(), request.context)
     from cpi.methods.cloud import Cloud, cloudstack_errors  # the HTTP stack, only once the config is good
 
     implementation = load(method)

@@ -18,7 +18,7 @@ import yaml
 
 import cpi
 from cpi.release.archive import Entry, fingerprint, release_digest, write_tgz
-from cpi.release.properties import PROPERTIES, spec_properties
+from cpi.release.properties import ALL_PROPERTIES, spec_properties
 from cpi.release.version import ReleaseVersion, project_version, release_version
 from cpi.release.wheels import build_cpi_wheel, collect_dependency_wheels, default_cache_dir
 
@@ -102,8 +102,8 @@ def job_spec() -> str:
 
 def cpi_json_template() -> str:
     """templates/cpi.json.erb with the property names of the job spec filled in."""
-    required = [p.name for p in PROPERTIES if p.required]
-    optional = [p.name for p in PROPERTIES if not p.required]
+    required = [p.name for p in ALL_PROPERTIES if p.required]
+    optional = [p.name for p in ALL_PROPERTIES if not p.required]
     text = _file("cpi.json.erb.in").decode()
     return text.replace("@REQUIRED@", json.dumps(required)).replace("@OPTIONAL@", json.dumps(optional))
 

@@ -1,12 +1,16 @@
 """The `cloudstack_cpi` job's properties: one table for the job spec and the cpi.json template.
 
-Names follow cpi/config.py (the community CPI's `cloudstack.*` names plus this CPI's additions); a test checks that
-every key of the CPI's config schema is declared here and nothing else is.
+Names follow cpi/config.py (the community CPI's `cloudstack.*` names plus this CPI's additions), then every name of
+the Go and Ruby CPIs that cpi/config_names.py accepts, so that a manifest written for them (bosh-deployment's
+`cloudstack/cpi.yml`) reaches the CPI: BOSH hands a job template only the properties its spec declares. A test
+checks that the schema's keys and the accepted names are declared here and nothing else is.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from cpi import config_names
 
 _NO_DEFAULT = object()
 
@@ -24,12 +28,13 @@ class JobProperty:
 
     @property
     def key(self) -> str:
-        """The name under its section (`endpoint` for `cloudstack.endpoint`)."""
-        return self.name.split(".", 1)[1]
+        """The name under its section (`endpoint` for `cloudstack.endpoint`; `ntp` for the top-level `ntp`)."""
+        return self.name.split(".", 1)[-1]
 
     @property
     def section(self) -> str:
-        return self.name.split(".", 1)[0]
+        """`cloudstack`, `agent`, or "" for a top-level property."""
+        return self.name.split(".", 1)[0] if "." in self.name else ""
 
 
 PROPERTIES: tuple[JobProperty, ...] = (
@@ -71,20 +76,59 @@ PROPERTIES: tuple[JobProperty, ...] = (
     JobProperty("cloudstack.default_ephemeral_disk_offering", "Disk offering for ephemeral disks whose "
                 "cloud_properties name none (optional)"),
     JobProperty("cloudstack.custom_cpu_speed", "CPU speed (MHz) for custom compute offerings", 2000),
+    JobProperty("cloudstack.custom_disk_offering", "Custom disk offering for sizes no fixed offering has and for "
+                "resize_disk (optional: a custom offering with the disk's storage tags)"),
+    JobProperty("cloudstack.compute_offering_tags", "calculate_vm_cloud_properties picks only compute offerings "
+                "carrying one of these tags (optional)"),
+    JobProperty("cloudstack.compute_offering_not_tags", "... and none carrying one of these (optional)"),
+    JobProperty("cloudstack.disk_offering_tags", "Disk offerings chosen by size (no disk_offering named) must carry "
+                "one of these tags (optional)"),
+    JobProperty("cloudstack.disk_offering_not_tags", "... and none of these (optional)"),
+    JobProperty("cloudstack.enable_auto_anti_affinity", "Put the VMs of each instance group in an affinity group "
+                "<director uuid>-<group>, created on demand, deleted with its last VM", False),
+    JobProperty("cloudstack.auto_anti_affinity_type", "Type of those groups (default: host anti-affinity)"),
+    JobProperty("cloudstack.stemcell_requires_hvm", "requireshvm of stemcell templates: true/false, or per "
+                "hypervisor {kvm: true, xenserver: false} (optional)"),
     JobProperty("agent.mbus", "Message bus URL the BOSH agent listens on, e.g. nats://user:pass@10.0.0.6:4222 or "
                 "https://mbus:pass@0.0.0.0:6868 (optional)"),
     JobProperty("agent.ntp", "NTP servers for the agent", []),
     JobProperty("agent.blobstore", "Agent blobstore settings: {provider: dav|local|s3..., options: {...}} "
                 "(optional)"),
+    JobProperty("ntp", "NTP servers for the agent when agent.ntp is empty (the Go CPI's name; bosh-deployment's "
+                "bosh.yml sets it)"),
 )
+
+
+def _other_cpis_names() -> tuple[JobProperty, ...]:
+    """The Go and Ruby CPIs' names cpi/config_names.py accepts below `cloudstack`."""
+    props = [JobProperty(f"cloudstack.{name}", f"The Go/Ruby CPI's name for cloudstack.{target}")
+             for name, target in config_names.SYNONYMS.items()]
+    props.append(JobProperty(f"cloudstack.{config_names.GLOBAL_TIMEOUT}", "The Go CPI's name: sets "
+                             "cloudstack.state_timeout and state_timeout_volume where they are not given"))
+    props.append(JobProperty(f"cloudstack.{config_names.METADATA_SERVER}", "The Ruby CPI's name: host[:port] of the "
+                             "metadata service, as cloudstack.metadata_url http://host[:port]"))
+    props += [JobProperty(f"cloudstack.{name}", f"Accepted for the Go/Ruby CPI's manifests; no effect here: {why}")
+              for name, why in config_names.NO_EFFECT.items()]
+    props += [JobProperty(f"cloudstack.{name}", "Accepted for the Go CPI's manifests when empty; this CPI uses no "
+                          "proxy for the CloudStack API") for name in config_names.UNSUPPORTED]
+    return tuple(props)
+
+
+OTHER_CPIS = _other_cpis_names()
+# Keys other CPIs' names also set: no spec default (it would clash with the synonym); the CPI applies it.
+ALL_PROPERTIES = PROPERTIES + OTHER_CPIS
+_SYNONYM_TARGETS = {target.split(".", 1)[0] for target in config_names.SYNONYMS.values()} | set(
+    config_names.GLOBAL_TIMEOUT_TARGETS) | {"metadata_url"}
 
 
 def spec_properties() -> dict[str, dict[str, Any]]:
     """The job spec's `properties:` mapping."""
     out: dict[str, dict[str, Any]] = {}
-    for prop in PROPERTIES:
+    for prop in ALL_PROPERTIES:
         entry: dict[str, Any] = {"description": prop.description}
-        if prop.has_default:
+        if prop.has_default and prop.section == "cloudstack" and prop.key in _SYNONYM_TARGETS:
+            entry["description"] += f" (default {prop.default!r})"
+        elif prop.has_default:
             entry["default"] = prop.default
         out[prop.name] = entry
     return out

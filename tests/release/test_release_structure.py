@@ -15,7 +15,8 @@ from cpi.config import SCHEMA
 from cpi.release import build_release
 from cpi.release.archive import file_digest
 from cpi.release.builder import job_spec
-from cpi.release.properties import PROPERTIES
+from cpi import config_names
+from cpi.release.properties import ALL_PROPERTIES
 from cpi.release.wheels import PYTHONS, default_cache_dir
 from inception.cli import app
 from tests.release.conftest import Extracted
@@ -55,18 +56,29 @@ def test_job_archive(release: Extracted) -> None:
     assert spec["packages"] == ["cloudstack_cpi"]
     for name, definition in spec["properties"].items():
         assert definition["description"], name
-    assert spec["properties"]["cloudstack.state_timeout"]["default"] == 600
+    # a default for a key other CPIs' names also set would clash with them: the CPI applies it, the text says it
+    assert "default" not in spec["properties"]["cloudstack.state_timeout"]
+    assert "(default 600)" in spec["properties"]["cloudstack.state_timeout"]["description"]
     assert spec["properties"]["cloudstack.stemcell_upload"]["default"] == "auto"
     assert "default" not in spec["properties"]["cloudstack.endpoint"]
     assert (release.job / "monit").read_bytes() == b""
 
 
-def test_spec_declares_exactly_the_cpi_config_keys() -> None:
+def test_spec_declares_exactly_the_cpi_config_keys_and_every_accepted_name() -> None:
     sections = SCHEMA["properties"]["cloud"]["properties"]["properties"]["properties"]
     expected = {f"{section}.{key}" for section in ("cloudstack", "agent") for key in sections[section]["properties"]}
-    assert {p.name for p in PROPERTIES} == expected
+    others = (set(config_names.SYNONYMS) | set(config_names.NO_EFFECT) | set(config_names.UNSUPPORTED)
+              | {config_names.GLOBAL_TIMEOUT, config_names.METADATA_SERVER})
+    expected |= {f"cloudstack.{name}" for name in others} | {config_names.TOP_LEVEL_NTP}
+    assert {p.name for p in ALL_PROPERTIES} == expected
+    # bosh-deployment's cloudstack/cpi.yml (cloudfoundry/bosh-deployment@0dbff9b2) and auto-anti-affinity.yml
+    for name in ("stemcell.public_visibility", "stemcell.requires_hvm", "stemcell.os_type", "timeout.global",
+                 "timeout.attach_volume", "timeout.delete_snapshot_volume", "timeout.poll_template", "proxy_host",
+                 "clean_disk", "interval_clean_disk", "expunge_vm", "calculate.not_compute_tags",
+                 "default_offer.custom_disk", "private_key", "enable_auto_anti_affinity"):
+        assert f"cloudstack.{name}" in expected, name
     required = set(sections["cloudstack"]["required"])
-    assert {p.key for p in PROPERTIES if p.required} == required
+    assert {p.key for p in ALL_PROPERTIES if p.required} == required
 
 
 def test_package_archive(release: Extracted) -> None:
