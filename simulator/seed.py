@@ -11,6 +11,13 @@ file (YAML or JSON, `--seed-file`) can describe other zones:
 `pod_cidr` is the range of the shared, security-group guest network the zone wizard makes in a Basic zone or an
 Advanced zone with security groups (`networktype: Advanced, securitygroupsenabled: true`); such zones need it.
 `guest_cidr` is where isolated networks take their addresses by default.
+
+It may also add offerings beside the default ones: tagged and zone-scoped ones (4.18 answers a zone-scoped offering
+with `zoneid`/`zone`, and lists it for that zone only), and network offerings with other services:
+
+    service_offerings: [{name: Gold, cpu: 2, speed: 2000, memory: 4096, storagetags: ssd, zone: My-Zone}]
+    disk_offerings: [{name: Fast, size: 10, custom: false, tags: ssd, zone: My-Zone}]
+    network_offerings: [{name: NoUserData, services: [Dhcp, Dns, SourceNat]}]
 """
 from __future__ import annotations
 
@@ -54,10 +61,11 @@ ISOLATED_SERVICES = ["Vpn", "Dhcp", "Dns", "Firewall", "Lb", "UserData", "Source
 
 def seed(store: Store, seed_file: Path | None = None) -> None:
     zones = DEFAULT_ZONES
+    data: dict[str, Any] = {}
     if seed_file is not None:
         text = seed_file.read_text(encoding="utf-8")
         data = yaml.safe_load(text) if seed_file.suffix in (".yml", ".yaml") else json.loads(text)
-        zones = data["zones"]
+        zones = data.get("zones") or DEFAULT_ZONES
     created = now_str()
     domain_id = new_id()
     store.add("account", {"name": "admin", "domain": "ROOT", "domainid": domain_id, "accounttype": 1,
@@ -69,12 +77,7 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
         store.add("ostype", {"description": description, "oscategoryid": cat_id, "isuserdefined": False,
                              "_seed": True})
     for name, cpu, speed, memory, custom in SERVICE_OFFERINGS:
-        store.add("serviceoffering", {
-            "name": name, "displaytext": name if not cpu else f"{name}: {cpu} CPU, {memory} MB RAM",
-            "cpunumber": cpu, "cpuspeed": speed, "memory": memory, "iscustomized": custom, "created": created,
-            "storagetype": "shared", "offerha": False, "limitcpuuse": False, "isvolatile": False,
-            "issystem": False, "defaultuse": False, "provisioningtype": "thin", "dynamicscalingenabled": True,
-            "networkrate": None if custom else NETWORK_RATE_MBPS, "hasannotations": False, "_seed": True})
+        _service_offering(store, name, cpu, speed, memory, custom, created)
     router_offering = store.add("serviceoffering", {
         "name": "System Offering For Software Router", "displaytext": "System Offering For Software Router",
         "cpunumber": 1, "cpuspeed": 500, "memory": 256, "iscustomized": False, "created": created,
@@ -82,19 +85,9 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
         "systemvmtype": "domainrouter", "defaultuse": True, "provisioningtype": "thin",
         "dynamicscalingenabled": True, "hasannotations": False, "_seed": True})
     for name, size, custom in DISK_OFFERINGS:
-        store.add("diskoffering", {
-            "name": name, "displaytext": f"{name} disk" + ("" if custom else f", {size} GB"), "disksize": size,
-            "iscustomized": custom, "created": created, "storagetype": "shared", "provisioningtype": "thin",
-            "displayoffering": True, "iscustomizediops": False, "disksizestrictness": False, "encrypt": False,
-            "hasannotations": False, "_seed": True})
-    store.add("networkoffering", {
-        "name": ISOLATED_OFFERING, "displaytext": "Offering for Isolated networks with Source Nat service enabled",
-        "traffictype": "Guest", "isdefault": True, "specifyvlan": False, "conservemode": True,
-        "specifyipranges": False, "availability": "Required", "networkrate": 200, "state": "Enabled",
-        "guestiptype": "Isolated", "egressdefaultpolicy": False, "ispersistent": False, "forvpc": False,
-        "supportspublicaccess": False, "internetprotocol": "IPv4", "created": created,
-        "serviceofferingid": router_offering["id"], "maxconnections": 4096,
-        "service": [{"name": s} for s in ISOLATED_SERVICES], "hasannotations": False, "_seed": True})
+        _disk_offering(store, name, size, custom, created)
+    _network_offering(store, ISOLATED_OFFERING, "Offering for Isolated networks with Source Nat service enabled",
+                      ISOLATED_SERVICES, router_offering["id"], created)
     ubuntu = store.first("ostype", description="Ubuntu 22.04 (64-bit)")
     for spec in zones:
         if (spec["networktype"] == "Basic" or spec.get("securitygroupsenabled")) and not spec.get("pod_cidr"):
@@ -119,6 +112,61 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
             "zoneid": zone["id"], "zonename": zone["name"], "crossZones": False, "size": 2361393152,
             "created": created, "bits": 64, "requireshvm": True, "isdynamicallyscalable": False,
             "directdownload": False, "deployasis": False, "bootable": True, **owner, "_seed": True})
+    _extra_offerings(store, data, router_offering["id"], created)
     if any(z["networktype"] == "Basic" or z.get("securitygroupsenabled") for z in zones):
         store.add("securitygroup", {"name": "default", "description": "Default Security Group",
                                     "ingressrule": [], "egressrule": [], **owner, "_seed": True})
+
+
+def _service_offering(store: Store, name: str, cpu: int | None, speed: int | None, memory: int | None, custom: bool,
+                      created: str, **extra: Any) -> None:
+    store.add("serviceoffering", {
+        "name": name, "displaytext": name if not cpu else f"{name}: {cpu} CPU, {memory} MB RAM",
+        "cpunumber": cpu, "cpuspeed": speed, "memory": memory, "iscustomized": custom, "created": created,
+        "storagetype": "shared", "offerha": False, "limitcpuuse": False, "isvolatile": False,
+        "issystem": False, "defaultuse": False, "provisioningtype": "thin", "dynamicscalingenabled": True,
+        "networkrate": None if custom else NETWORK_RATE_MBPS, "hasannotations": False, **extra, "_seed": True})
+
+
+def _disk_offering(store: Store, name: str, size: int, custom: bool, created: str, **extra: Any) -> None:
+    store.add("diskoffering", {
+        "name": name, "displaytext": f"{name} disk" + ("" if custom else f", {size} GB"), "disksize": size,
+        "iscustomized": custom, "created": created, "storagetype": "shared", "provisioningtype": "thin",
+        "displayoffering": True, "iscustomizediops": False, "disksizestrictness": False, "encrypt": False,
+        "hasannotations": False, **extra, "_seed": True})
+
+
+def _network_offering(store: Store, name: str, text: str, services: list[str], router_offering_id: str,
+                      created: str) -> None:
+    store.add("networkoffering", {
+        "name": name, "displaytext": text, "traffictype": "Guest", "isdefault": name == ISOLATED_OFFERING,
+        "specifyvlan": False, "conservemode": True, "specifyipranges": False, "availability": "Optional"
+        if name != ISOLATED_OFFERING else "Required", "networkrate": 200, "state": "Enabled",
+        "guestiptype": "Isolated", "egressdefaultpolicy": False, "ispersistent": False, "forvpc": False,
+        "supportspublicaccess": False, "internetprotocol": "IPv4", "created": created,
+        "serviceofferingid": router_offering_id, "maxconnections": 4096,
+        "service": [{"name": s} for s in services], "hasannotations": False, "_seed": True})
+
+
+def _zone_scope(store: Store, spec: dict[str, Any]) -> dict[str, Any]:
+    """`zone: <name>` of a seed-file offering as 4.18's response fields (absent: every zone)."""
+    if not spec.get("zone"):
+        return {}
+    zone = store.first("zone", name=spec["zone"])
+    if zone is None:
+        raise ValueError(f"seed offering {spec['name']!r} names zone {spec['zone']!r}, which the seed does not have")
+    return {"zoneid": zone["id"], "zone": zone["name"]}
+
+
+def _extra_offerings(store: Store, data: dict[str, Any], router_offering_id: str, created: str) -> None:
+    for spec in data.get("service_offerings") or []:
+        tags = {k: spec[k] for k in ("storagetags", "hosttags") if spec.get(k)}
+        _service_offering(store, spec["name"], spec.get("cpu"), spec.get("speed"), spec.get("memory"),
+                          bool(spec.get("custom")), created, **tags, **_zone_scope(store, spec))
+    for spec in data.get("disk_offerings") or []:
+        tags = {"tags": spec["tags"]} if spec.get("tags") else {}
+        _disk_offering(store, spec["name"], int(spec.get("size") or 0), bool(spec.get("custom")), created, **tags,
+                       **_zone_scope(store, spec))
+    for spec in data.get("network_offerings") or []:
+        _network_offering(store, spec["name"], spec.get("displaytext", spec["name"]), list(spec["services"]),
+                          router_offering_id, created)
