@@ -10,7 +10,7 @@ from cpi.methods import lookup
 from cpi.methods.cloud import Cloud
 from cpi.methods.vm import vm_data_volumes
 from cpi.properties import disk_properties
-from cpi.protocol import CloudError, CpiError, DiskNotAttached, DiskNotFound, NotSupported, VMNotFound
+from cpi.protocol import CloudError, CpiError, DiskNotFound, NotSupported, VMNotFound
 
 log = logging.getLogger("cpi.disk")
 
@@ -77,10 +77,15 @@ def attach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> Any:
 
 
 def detach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> None:
+    """Detach; a disk that is not attached to the VM is success, as in every other CPI (the Director repeats a
+    detach after a failure, e.g. in `bosh cck` or a retried update). A disk held by another VM is left alone."""
     _vm(cloud, vm_cid)
     volume = _volume(cloud, disk_cid)
-    if volume.get("virtualmachineid") != vm_cid:
-        raise DiskNotAttached(f"disk {disk_cid} is not attached to VM {vm_cid}", ok_to_retry=False)
+    holder = volume.get("virtualmachineid")
+    if holder != vm_cid:
+        where = f"attached to another VM ({holder})" if holder else "not attached"
+        log.info("disk %s is %s, not to VM %s: nothing to detach", disk_cid, where, vm_cid)
+        return
     cloud.run("detachVolume", "detach_volume", id=disk_cid)
 
 
