@@ -4,7 +4,8 @@ Two vocabularies are accepted so that existing manifests keep working:
 - the community Ruby CPI (2014): VM `instance_type`, `ephemeral_volume`, `key_name`, `availability_zone`;
   network `security_groups`, `network_name`;
 - the Orange Go CPI / bosh-deployment `cloudstack/cpi.yml`: VM `compute_offering`, `ephemeral_disk_offering`,
-  `disk` (ephemeral MiB), `root_disk_size` (MiB), `cpu`/`ram`/`cpu_speed` (custom offerings), `affinity_group`;
+  `disk` (ephemeral MiB), `root_disk_size` (MiB), `cpu`/`ram`/`cpu_speed` (custom offerings), `affinity_group`
+  (+ `affinity_group_type` for a group created on demand);
   disk `disk_offering`; network `name`.
 Both spellings of the same thing must agree; anything that is not a property of ours is ignored (the director merges
 vm_extensions, which may carry keys for other tools).
@@ -78,6 +79,7 @@ class VMProperties:
     key_name: str | None = None
     zone: str | None = None
     affinity_groups: tuple[str, ...] = ()
+    affinity_group_type: str | None = None  # for groups created on demand; the config's type when None
     security_groups: tuple[str, ...] = ()
 
     @property
@@ -111,6 +113,7 @@ def vm_properties(props: Any) -> VMProperties:
         key_name=_str(props.get("key_name"), "key_name"),
         zone=_str(props.get("availability_zone"), "availability_zone"),
         affinity_groups=groups,
+        affinity_group_type=_str(props.get("affinity_group_type"), "affinity_group_type"),
         security_groups=_str_list(props.get("security_groups"), "security_groups"),
     )
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from cpi import devices
+from cpi.cloudstack.errors import CloudStackConnectionError, CloudStackError, JobTimeoutError, OutcomeUnknownError
 from cpi.methods import lookup
 from cpi.methods.cloud import Cloud
 from cpi.methods.vm import vm_data_volumes
@@ -38,7 +39,8 @@ def create_disk(cloud: Cloud, size: int, cloud_properties: dict[str, Any] | None
     props = disk_properties(cloud_properties)
     vm = cloud.vm(vm_cid) if vm_cid else None  # locality hint: the disk goes where the VM is
     zone = cloud.zone_by_id(vm["zoneid"]) if vm else cloud.zone()
-    offering, gib = lookup.disk_offering_for(cloud, size, props.disk_offering or cloud.config.default_disk_offering)
+    offering, gib = lookup.disk_offering_for(cloud, size, props.disk_offering or cloud.config.default_disk_offering,
+                                             zone)
     name = DISK_PREFIX + str(uuid.uuid4())
     params: dict[str, Any] = {"name": name, "zoneid": zone.id, "diskofferingid": offering["id"]}
     if gib is not None:
@@ -95,6 +97,11 @@ def get_disks(cloud: Cloud, vm_cid: str) -> list[str]:
 
 
 def resize_disk(cloud: Cloud, disk_cid: str, new_size: int) -> None:
+    """Grow a disk to exactly the size asked: through a custom offering with that size (see lookup.resize_offering).
+    What CloudStack cannot do answers NotSupported, on which the Director falls back to a new disk and a copy
+    (cloudfoundry/bosh director disk_manager.rb rescues Bosh::Clouds::NotImplemented and NotSupported): shrinking,
+    no offering of that size, a refused resizeVolume or a failed resize job. A timeout or a lost answer stays a
+    CloudError: the resize may still be going on, and copying the disk meanwhile could not be trusted."""
     volume = _volume(cloud, disk_cid)
     current_gib = int(volume.get("size") or 0) // GiB
     wanted_gib = lookup.size_gib(new_size)
@@ -103,13 +110,22 @@ def resize_disk(cloud: Cloud, disk_cid: str, new_size: int) -> None:
         return
     if wanted_gib < current_gib:
         raise NotSupported(f"disk {disk_cid} has {current_gib} GiB; shrinking to {wanted_gib} GiB is not supported")
-    params: dict[str, Any] = {"id": disk_cid, "size": wanted_gib}
-    offerings = cloud.client.list("listDiskOfferings")
-    current = next((o for o in offerings if o.get("id") == volume.get("diskofferingid")), None)
-    if current is None or not current.get("iscustomized"):
-        # CloudStack gives a volume a new size through a custom offering (the Go CPI switches the same way).
-        custom = next((o for o in offerings if o.get("iscustomized")), None)
-        if custom is None:
-            raise NotSupported(f"no custom disk offering to resize disk {disk_cid} to {wanted_gib} GiB")
-        params["diskofferingid"] = custom["id"]
-    cloud.run("resizeVolume", "resize_volume", **params)
+    zone = cloud.zone_by_id(volume["zoneid"]) if volume.get("zoneid") else None
+    choice = lookup.resize_offering(cloud, volume, wanted_gib, zone)
+    if choice is None:
+        raise NotSupported(f"no custom disk offering (nor one of exactly {wanted_gib} GiB) to resize disk {disk_cid} "
+                           f"to {wanted_gib} GiB")
+    offering, gib = choice
+    params: dict[str, Any] = {"id": disk_cid}
+    if gib is not None:
+        params["size"] = gib
+    if offering["id"] != volume.get("diskofferingid"):
+        params["diskofferingid"] = offering["id"]
+    try:
+        cloud.run("resizeVolume", "resize_volume", **params)
+    except (JobTimeoutError, OutcomeUnknownError, CloudStackConnectionError):
+        raise  # the outcome is unknown: not a refusal
+    except CloudStackError as exc:  # the job failed, or CloudStack refused the command
+        raise NotSupported(f"CloudStack could not resize disk {disk_cid} to {wanted_gib} GiB ({exc}); the Director "
+                           "copies it to a new disk instead") from exc
+    log.info("disk %s resized from %d to %d GiB (offering %s)", disk_cid, current_gib, wanted_gib, offering.get("name"))

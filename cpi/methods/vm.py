@@ -8,8 +8,11 @@ create_vm order (what the agent needs is in place before it boots):
 3. several NICs (their MACs must be in the settings before boot): create the ephemeral volume first (its uuid goes
    into the settings as the virtio serial hint), deploy stopped, attach the volume at device id 1, put the MACs into
    the userdata, start;
-4. static NAT for a vip network.
-Any failure destroys and expunges what was made (VM, ephemeral disk, static NAT) and answers VMCreationFailed.
+4. static NAT for a vip network; the tags of `environment.bosh.tags` (as every later set_vm_metadata carries them,
+   but from the start).
+Any failure destroys and expunges what was made (VM, ephemeral disk, static NAT, affinity groups made for it) and
+answers VMCreationFailed. A job that timed out is waited for before anything is destroyed: a destroy racing a deploy
+still running would leave what the deploy makes after it.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from typing import Any
 
 from cpi import agent_settings, devices, networks as netplan
 from cpi.cloudstack.errors import CloudStackError, JobFailedError, JobTimeoutError, OutcomeUnknownError
-from cpi.methods import lookup
+from cpi.methods import affinity, lookup, tags
 from cpi.methods.cloud import Cloud, translate
 from cpi.properties import VMProperties, vm_properties
 from cpi.protocol import BoshError, CloudError, VMCreationFailed, VMNotFound
@@ -66,6 +69,8 @@ class _Created:
         self.vm_name: str | None = None
         self.volume_id: str | None = None
         self.nat_ip_id: str | None = None
+        self.affinity_groups: list[dict[str, Any]] = []
+        self.unsettled: str | None = None  # a job still running after the cleanup's wait: nothing was destroyed
 
 
 def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: dict[str, Any],
@@ -76,7 +81,9 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
     template = lookup.template(cloud, stemcell_cid, zone)
     params, ids = _deploy_params(cloud, props, zone, plan, template)
     network_ids = dict(zip((n.bosh_name for n in plan.nics), ids))
-    ephemeral = _ephemeral_offering(cloud, props)
+    ephemeral = _ephemeral_offering(cloud, props, zone)
+    groups = affinity.wanted_groups(cloud, props.affinity_groups, props.affinity_group_type, environment)
+    vm_tags = _bosh_tags(environment)
     hypervisor = template.get("hypervisor")
     vip_address = _public_ip(cloud, plan.vip[1]) if plan.vip else None
     multi_nic = len(plan.nics) > 1
@@ -87,6 +94,9 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
     created = _Created()
     created.vm_name = "vm-" + str(uuid.uuid4())
     try:
+        if groups:
+            params["affinitygroupids"] = affinity.ensure_groups(cloud, groups)
+            created.affinity_groups = [{"id": i, "name": n} for i, (n, _) in zip(params["affinitygroupids"], groups)]
         ephemeral_hint: Any = None
         if disk_at_deploy:  # its uuid (the virtio serial) is made inside the job: the hint is the device slot
             ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID)
@@ -113,9 +123,13 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
             cloud.run("startVirtualMachine", "start_vm", id=vm["id"])
         if vip_address is not None:
             _static_nat(cloud, created, vip_address, vm, nics, plan)
+        if vm_tags:
+            cloud.run("createTags", "tags", resourceids=vm["id"], resourcetype="UserVm", tags=tags.encode(vm_tags))
     except Exception as exc:  # every failure: clean up, then VMCreationFailed
         error = translate(exc)
-        _cleanup(cloud, created)
+        _cleanup(cloud, created, exc)
+        if created.unsettled:
+            raise VMCreationFailed(f"create_vm failed: {error.message}; {created.unsettled}", ok_to_retry=False) from exc
         raise VMCreationFailed(f"create_vm failed: {error.message}", ok_to_retry=_retryable(exc)) from exc
     log.info("created VM %s (%s) in zone %s", vm["id"], created.vm_name, zone.name)
     if cloud.request.api_version >= 2:
@@ -140,9 +154,9 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
     """deployVirtualMachine parameters, and the CloudStack network id of each planned NIC (None in Basic zones)."""
     params: dict[str, Any] = {"zoneid": zone.id, "templateid": template["id"]}
     if props.compute_offering:
-        offering = lookup.compute_offering(cloud, props.compute_offering)
+        offering = lookup.compute_offering(cloud, props.compute_offering, zone)
     else:
-        offering = lookup.custom_compute_offering(cloud)
+        offering = lookup.custom_compute_offering(cloud, zone)
     params["serviceofferingid"] = offering["id"]
     if offering.get("iscustomized"):
         if props.cpu is None or props.ram is None:
@@ -157,8 +171,6 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
         params["keypair"] = lookup.keypair(cloud, key_name)
     if props.root_disk_size:
         params["rootdisksize"] = lookup.size_gib(props.root_disk_size)
-    if props.affinity_groups:
-        params["affinitygroupids"] = lookup.affinity_group_ids(cloud, props.affinity_groups)
     groups = props.security_groups + tuple(g for g in plan.security_groups if g not in props.security_groups)
     if groups:
         if not zone.security_groups:
@@ -171,7 +183,9 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
         if plan.default_nic.ip:
             params["ipaddress"] = plan.default_nic.ip
     else:
-        ids = lookup.network_ids(cloud, zone, [n.cs_network for n in plan.nics])
+        found = lookup.networks(cloud, zone, [n.cs_network for n in plan.nics])
+        _check_user_data(found[0])
+        ids = [network["id"] for network in found]
         entries = []
         for nic, network_id in zip(plan.nics, ids):
             entry = {"networkid": network_id}
@@ -182,17 +196,38 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
     return params, ids
 
 
-def _ephemeral_offering(cloud: Cloud, props: VMProperties) -> tuple[dict[str, Any], int | None] | None:
+def _check_user_data(network: dict[str, Any]) -> None:
+    """The agent on the CloudStack stemcell reads its settings only over HTTP from the virtual router's user-data
+    (bosh-linux-stemcell-builder's CloudStack agent.json has the HTTP metadata source alone, no config drive): on
+    the default NIC's network without the UserData service it would never start."""
+    services = {s.get("name") for s in network.get("service") or []}
+    if services and "UserData" not in services:
+        raise CloudError(
+            f"network {network.get('name')!r} (offering {network.get('networkofferingname')!r}) offers no UserData "
+            "service: the BOSH agent reads its settings from the user-data of its default NIC's network, so it "
+            "would never start; put the default network (the one with the gateway) on a network whose offering "
+            "has UserData")
+
+
+def _bosh_tags(environment: dict[str, Any] | None) -> dict[str, str]:
+    """`environment.bosh.tags` (the deployment's tags), as CloudStack tags."""
+    bosh = (environment or {}).get("bosh")
+    wanted = bosh.get("tags") if isinstance(bosh, dict) else None
+    return tags.normalise(wanted) if isinstance(wanted, dict) else {}
+
+
+def _ephemeral_offering(cloud: Cloud, props: VMProperties,
+                        zone: netplan.Zone) -> tuple[dict[str, Any], int | None] | None:
     """(offering, GiB or None) of the ephemeral data disk, or None when the VM gets none."""
     if not props.wants_ephemeral_disk:
         return None
     name = props.ephemeral_disk_offering or cloud.config.default_ephemeral_disk_offering
     if props.ephemeral_disk_size is None:
-        offering = lookup.disk_offering(cloud, name or "")
+        offering = lookup.disk_offering(cloud, name or "", zone)
         if offering.get("iscustomized"):
             raise CloudError(f"ephemeral disk offering {offering['name']!r} is custom: set cloud_properties.disk (MiB)")
         return offering, None
-    return lookup.disk_offering_for(cloud, props.ephemeral_disk_size, name)
+    return lookup.disk_offering_for(cloud, props.ephemeral_disk_size, name, zone)
 
 
 def _deploy_disk_params(offering: dict[str, Any], size: int | None) -> dict[str, Any]:
@@ -277,7 +312,39 @@ def _quiet(action: Any, attempts: int = 3) -> Any:
     return None
 
 
-def _cleanup(cloud: Cloud, created: _Created) -> None:
+def _settle(cloud: Cloud, created: _Created, failure: BaseException) -> bool:
+    """Wait for the job of a step that timed out (CloudStack has no API to cancel a job): destroying the VM while
+    its deploy (or start, attach...) job still runs races that job. False, with `created.unsettled` saying what is
+    left, when the job is still running after the delete_vm timeout."""
+    if not isinstance(failure, JobTimeoutError) or not failure.jobid:
+        return True
+    log.info("waiting for job %s (%s) before cleaning up", failure.jobid, failure.command)
+    try:
+        cloud.client.wait_job(failure.jobid, command=failure.command or "async job", operation=failure.operation,
+                              timeout=cloud.config.timeout("delete_vm"))
+    except JobTimeoutError:
+        created.unsettled = (f"its job {failure.jobid} ({failure.command}) is still running, so nothing was "
+                             f"destroyed (a destroy now would race it): delete VM {created.vm_name} "
+                             f"({created.vm_id or 'id unknown'}) once the job has ended")
+        return False
+    except CloudStackError as exc:  # failed: CloudStack undid its part (a failed deploy destroys the VM's volumes)
+        log.info("job %s ended: %s", failure.jobid, exc)
+    if created.vm_id is None and created.vm_name:  # the VM may exist now that the job ended
+        found = _quiet(lambda: cloud.client.find_one("listVirtualMachines", name=created.vm_name))
+        if found:
+            created.vm_id = found["id"]
+    return True
+
+
+def _cleanup(cloud: Cloud, created: _Created, failure: BaseException) -> None:
+    if not _settle(cloud, created, failure):
+        return
+    _undo(cloud, created)
+    if created.affinity_groups:
+        affinity.delete_if_empty(cloud, created.affinity_groups)
+
+
+def _undo(cloud: Cloud, created: _Created) -> None:
     if created.nat_ip_id:
         _quiet(lambda: cloud.run("disableStaticNat", "static_nat", ipaddressid=created.nat_ip_id))
     doomed = [created.volume_id] if created.volume_id else []
@@ -328,6 +395,8 @@ def delete_vm(cloud: Cloud, vm_cid: str) -> None:
     for volume in persistent:  # a persistent disk the director did not detach: keep it
         cloud.run("detachVolume", "detach_volume", id=volume["id"])
     _destroy(cloud, vm_cid, [v["id"] for v in ephemeral])
+    if cloud.config.expunge:  # a destroyed VM stays in its groups until it is expunged
+        affinity.delete_if_empty(cloud, vm.get("affinitygroup") or [])
 
 
 def has_vm(cloud: Cloud, vm_cid: str) -> bool:

@@ -1,16 +1,24 @@
-"""The Go CPI's `affinity_group` cloud property through the executable: the VM ends up in the named groups."""
+"""Affinity groups through the executable: named groups (the operator's, used as they are; unknown ones created on
+demand with `affinity_group_type`), automatic anti-affinity per instance group (the Go CPI's
+`enable_auto_anti_affinity`), and groups this CPI made deleted with their last VM."""
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from tests.cpi.cpi_runner import error, ok, write_config
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image
 
 NETWORKS = {"default": {"type": "dynamic", "default": ["dns", "gateway"], "cloud_properties": {}}}
+SMALL = {"compute_offering": "Small Instance"}
 
 
-def test_create_vm_puts_the_vm_in_its_affinity_groups(sim, tmp_path: Path) -> None:
+def _group(cs: Any, name: str) -> dict[str, Any] | None:
+    return next((g for g in cs.listAffinityGroups().get("affinitygroup", []) if g["name"] == name), None)
+
+
+def test_named_groups_existing_and_created_on_demand(sim, tmp_path: Path) -> None:
     config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
     cs = sim.cs(fetch_result=True)
     spread = cs.createAffinityGroup(name=f"spread-{uuid.uuid4().hex[:6]}", type="host anti-affinity")["affinitygroup"]
@@ -19,25 +27,57 @@ def test_create_vm_puts_the_vm_in_its_affinity_groups(sim, tmp_path: Path) -> No
     stemcell = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
     before = len(sim.calls())
 
-    single, _ = ok(config, "create_vm", "agent-1", stemcell,
-                   {"compute_offering": "Small Instance", "affinity_group": spread["name"]}, NETWORKS, [], {})
+    single, _ = ok(config, "create_vm", "agent-1", stemcell, {**SMALL, "affinity_group": spread["name"]},
+                   NETWORKS, [], {})
     both, _ = ok(config, "create_vm", "agent-2", stemcell,
-                 {"compute_offering": "Small Instance", "affinity_group": [spread["name"], near["name"]]},
-                 NETWORKS, [], {})
+                 {**SMALL, "affinity_group": [spread["name"], near["name"]]}, NETWORKS, [], {})
     vm = cs.listVirtualMachines(id=both)["virtualmachine"][0]
     assert sorted(g["id"] for g in vm["affinitygroup"]) == sorted([spread["id"], near["id"]])
-    members = cs.listAffinityGroups(id=spread["id"])["affinitygroup"][0]["virtualmachineIds"]
-    assert sorted(members) == sorted([single, both])
+    assert sorted(_group(cs, spread["name"])["virtualmachineIds"]) == sorted([single, both])
+
+    # an unknown name: created with the type asked for
+    fresh = f"fresh-{uuid.uuid4().hex[:6]}"
+    made, _ = ok(config, "create_vm", "agent-3", stemcell,
+                 {**SMALL, "affinity_group": fresh, "affinity_group_type": "host affinity"}, NETWORKS, [], {})
+    assert _group(cs, fresh)["type"] == "host affinity" and _group(cs, fresh)["virtualmachineIds"] == [made]
+    # an existing group of another type than the one asked for: refused before anything is made
+    err = error(config, "create_vm", "agent-4", stemcell,
+                {**SMALL, "affinity_group": near["name"], "affinity_group_type": "host anti-affinity"},
+                NETWORKS, [], {})
+    assert err["type"] == "Bosh::Clouds::VMCreationFailed"
+    assert f"affinity group '{near['name']}' exists with type 'host affinity', not 'host anti-affinity'" in err["message"]
     assert failed_calls(sim.calls(), before) == [], "every API call the CPI made must be valid"
 
-    err = error(config, "create_vm", "agent-3", stemcell,
-                {"compute_offering": "Small Instance", "affinity_group": "nowhere"}, NETWORKS, [], {})
-    assert err["type"] == "Bosh::Clouds::CloudError"
-    assert "affinity group 'nowhere' not found" in err["message"] and spread["name"] in err["message"]
-
-    for vm_cid in (single, both):
+    for vm_cid in (single, both, made):
         ok(config, "delete_vm", vm_cid)
-    assert "virtualmachineIds" not in cs.listAffinityGroups(id=spread["id"])["affinitygroup"][0]
+    assert _group(cs, fresh) is None  # made by the CPI: deleted with its last VM
+    assert "virtualmachineIds" not in _group(cs, spread["name"])  # the operator's: kept, empty
     ok(config, "delete_stemcell", stemcell)
     cs.deleteAffinityGroup(id=spread["id"])
     cs.deleteAffinityGroup(id=near["id"])
+
+
+def test_auto_anti_affinity_per_instance_group(sim, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload",
+                          enable_auto_anti_affinity=True)
+    cs = sim.cs(fetch_result=True)
+    image, _ = make_image(tmp_path, seed=52)
+    stemcell = ok(config, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    director = str(uuid.uuid4())
+    context = {"director_uuid": director}
+    group = f"{director}-dep-web"
+    env = {"bosh": {"group": "dep-web", "groups": ["dep", "web"]}}
+    first, _ = ok(config, "create_vm", "a-1", stemcell, SMALL, NETWORKS, [], env, context=context)
+    second, _ = ok(config, "create_vm", "a-2", stemcell, SMALL, NETWORKS, [], env, context=context)
+    other, _ = ok(config, "create_vm", "a-3", stemcell, SMALL, NETWORKS, [], {"bosh": {"group": "dep-db"}},
+                  context=context)
+    made = _group(cs, group)
+    assert made["type"] == "host anti-affinity" and sorted(made["virtualmachineIds"]) == sorted([first, second])
+    assert _group(cs, f"{director}-dep-db")["virtualmachineIds"] == [other]
+
+    ok(config, "delete_vm", first, context=context)
+    assert _group(cs, group)["virtualmachineIds"] == [second]  # not empty: kept
+    ok(config, "delete_vm", second, context=context)
+    ok(config, "delete_vm", other, context=context)
+    assert _group(cs, group) is None and _group(cs, f"{director}-dep-db") is None
+    ok(config, "delete_stemcell", stemcell)

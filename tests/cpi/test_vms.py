@@ -222,7 +222,7 @@ def test_failure_after_a_one_job_deploy_removes_the_vm_and_its_ephemeral_disk(si
 
 
 @pytest.mark.parametrize("props, networks, fragment", [
-    ({"compute_offering": "Huge"}, {"d": dynamic()}, "compute offering 'Huge' not found; available: Custom"),
+    ({"compute_offering": "Huge"}, {"d": dynamic()}, "compute offering 'Huge' not found in zone Sim-Basic; available: Custom"),
     ({**SMALL, "key_name": "nokey"}, {"d": dynamic()}, "SSH key pair 'nokey' not found"),
     ({**SMALL, "availability_zone": "Mars"}, {"d": dynamic()}, "zone 'Mars' not found"),
     (SMALL, {"d": dynamic(security_groups=["nope"])}, "security group 'nope' not found; available: default"),
@@ -288,3 +288,27 @@ def test_calculate_vm_cloud_properties_and_custom_offering(sim, env: dict[str, A
     vm = sim.cs().listVirtualMachines(id=vm_cid)["virtualmachine"][0]
     assert (vm["cpunumber"], vm["memory"]) == (2, 2048)
     ok(env["basic"], "delete_vm", vm_cid)
+
+
+def test_bosh_tags_are_on_the_vm_from_create_vm_on(sim, env: dict[str, Any]) -> None:
+    """environment.bosh.tags (the deployment's tags) are CloudStack tags of the VM when create_vm answers, before
+    the Director's first set_vm_metadata."""
+    environment = {"bosh": {"group": "dep-web", "tags": {"team": "payments", "cost-center": 42, "empty": ""}}}
+    vm_cid, _ = ok(env["basic"], "create_vm", "agent", env["stemcell"], SMALL, {"d": dynamic()}, [], environment)
+    tags = {t["key"]: t["value"] for t in sim.cs().listTags(resourceid=vm_cid, resourcetype="UserVm").get("tag", [])}
+    assert tags == {"team": "payments", "cost-center": "42"}
+    ok(env["basic"], "delete_vm", vm_cid)
+
+
+def test_detach_disk_attached_to_another_vm_leaves_it_there(sim, env: dict[str, Any]) -> None:
+    config = env["basic"]
+    holder, _ = ok(config, "create_vm", "agent-a", env["stemcell"], SMALL, {"d": dynamic()}, [], {})
+    other, _ = ok(config, "create_vm", "agent-b", env["stemcell"], SMALL, {"d": dynamic()}, [], {})
+    disk = ok(config, "create_disk", 1024, {}, holder)
+    ok(config, "attach_disk", holder, disk)
+    ok(config, "detach_disk", other, disk)
+    assert [v for v in volumes_of(sim, holder) if v["id"] == disk]
+    ok(config, "detach_disk", holder, disk)
+    for vm_cid in (holder, other):
+        ok(config, "delete_vm", vm_cid)
+    ok(config, "delete_disk", disk)
