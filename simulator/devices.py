@@ -2,9 +2,9 @@
 
 One VM at a time may be marked as the host VM (`POST /_sim/host-vm` with `{"id": "<vm uuid>"}`; `{"id": null}`
 unmarks; `GET /_sim/host-vm` tells which). With `--host-vm-device-dir DIR`, every DATA volume attached to that
-VM is a sparse file `DIR/<device>` of the volume's size, named as the guest would see it: KVM `vd<letter>`,
-XenServer `xvd<letter>`, VMware `sd<letter>`, the letter being 'a' + deviceid (deviceid 1 -> vdb, 2 -> vdc,
-4 -> vde; 3 is the CD-ROM). Writes to the file are the volume's data: on detach the content (bytes up to the
+VM is a sparse file `DIR/<device>` of the volume's size, named as the guest would see it: XenServer
+`xvd<letter>` and VMware `sd<letter>` with the letter 'a' + deviceid (3 is the CD-ROM slot); KVM `vd<letter>` in the
+guest kernel's order, where the CD-ROM is no virtio disk: deviceid 1 -> vdb, 2 -> vdc, 4 -> vdd, 5 -> vde. Writes to the file are the volume's data: on detach the content (bytes up to the
 last non-zero one) goes into the blob store and the file is removed; snapshots and templates made while it is
 attached read the file. The host VM's ROOT disk is the host's own disk and gets no file.
 """
@@ -25,7 +25,9 @@ GB = 1024 ** 3
 
 
 def device_name(hypervisor: str, deviceid: int) -> str:
-    return PREFIXES.get(hypervisor, "vd") + chr(ord("a") + deviceid)
+    prefix = PREFIXES.get(hypervisor, "vd")
+    index = deviceid - 1 if prefix == "vd" and deviceid > 3 else deviceid
+    return prefix + chr(ord("a") + index)
 
 
 def host_vm(sim: "SimContext") -> dict[str, Any] | None:
