@@ -73,7 +73,7 @@ def attach_disk(cloud: Cloud, vm_cid: str, disk_cid: str) -> Any:
         raise CloudError(f"disk {disk_cid} is attached to another VM ({holder})")
     if not holder:
         volume = cloud.run("attachVolume", "attach_volume", id=disk_cid, virtualmachineid=vm_cid)["volume"]
-    hint = devices.disk_hint(vm.get("hypervisor"), int(volume["deviceid"]), disk_cid)
+    hint = devices.disk_hint(vm.get("hypervisor"), int(volume["deviceid"]))
     log.info("disk %s attached to VM %s as %s", disk_cid, vm_cid, hint)
     return hint if cloud.request.api_version >= 2 else None
 

@@ -5,9 +5,8 @@ create_vm order (what the agent needs is in place before it boots):
    name fails before anything is created;
 2. one NIC: deployVirtualMachine with the settings as userdata and the ephemeral disk as its `diskofferingid` (+
    `size`), started: ONE job (CloudStack puts that data disk at device id 1; no MAC must reach the agent first);
-3. several NICs (their MACs must be in the settings before boot): create the ephemeral volume first (its uuid goes
-   into the settings as the virtio serial hint), deploy stopped, attach the volume at device id 1, put the MACs into
-   the userdata, start;
+3. several NICs (their MACs must be in the settings before boot): create the ephemeral volume first, deploy
+   stopped, attach the volume at device id 1, put the MACs into the userdata, start;
 4. static NAT for a vip network; the tags of `environment.bosh.tags` (as every later set_vm_metadata carries them,
    but from the start).
 Any failure destroys and expunges what was made (VM, ephemeral disk, static NAT, affinity groups made for it) and
@@ -97,13 +96,11 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
         if groups:
             params["affinitygroupids"] = affinity.ensure_groups(cloud, groups)
             created.affinity_groups = [{"id": i, "name": n} for i, (n, _) in zip(params["affinitygroupids"], groups)]
-        ephemeral_hint: Any = None
-        if disk_at_deploy:  # its uuid (the virtio serial) is made inside the job: the hint is the device slot
-            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID)
-        elif ephemeral is not None:
+        # the ephemeral disk is at device id 1 either way (see cpi/devices.py for why the path is the whole hint)
+        ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID) if ephemeral else None
+        if ephemeral is not None and not disk_at_deploy:
             volume = _create_volume(cloud, ephemeral_name(created.vm_name), zone, *ephemeral)
             created.volume_id = volume["id"]
-            ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID, volume["id"])
 
         def settings(bosh_networks: dict[str, Any], vm_id: str | None) -> str:
             return agent_settings.encode_userdata(agent_settings.build_settings(

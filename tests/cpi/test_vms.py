@@ -75,7 +75,7 @@ def test_basic_zone_lifecycle(sim, env: dict[str, Any]) -> None:
 
     disk = ok(config, "create_disk", 1024, {}, vm_cid)
     hint = ok(config, "attach_disk", vm_cid, disk)
-    assert hint == {"path": "/dev/vdc", "volume_id": "2", "id": disk.replace("-", "")[:20]}
+    assert hint == {"path": "/dev/vdc", "volume_id": "2"}
     assert ok(config, "attach_disk", vm_cid, disk) == hint  # attached already: same answer
     assert ok(config, "get_disks", vm_cid) == [disk]
     snapshot = ok(config, "snapshot_disk", disk, {"deployment": "dep", "index": 0})
@@ -181,8 +181,7 @@ def test_advanced_zone_several_nics_manual_ip_and_vip(sim, env: dict[str, Any]) 
     assert settings["networks"]["back"]["mac"] == nics[back["id"]]["macaddress"]
     [ephemeral] = [v for v in volumes_of(sim, vm_cid) if v["type"] == "DATADISK"]
     assert ephemeral["name"] == "ephemeral-" + vm["name"] and ephemeral["deviceid"] == 1
-    assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1",
-                                              "id": ephemeral["id"].replace("-", "")[:20]}
+    assert settings["disks"]["ephemeral"] == {"path": "/dev/vdb", "volume_id": "1"}
     assert ok(config, "get_disks", vm_cid) == []
     ip = sim.cs().listPublicIpAddresses(id=public["id"])["publicipaddress"][0]
     assert ip["isstaticnat"] and ip["virtualmachineid"] == vm_cid
@@ -312,3 +311,18 @@ def test_detach_disk_attached_to_another_vm_leaves_it_there(sim, env: dict[str, 
     for vm_cid in (holder, other):
         ok(config, "delete_vm", vm_cid)
     ok(config, "delete_disk", disk)
+
+
+def test_disk_migration_hint_names_the_disk_as_the_kvm_guest_does(sim, env: dict[str, Any]) -> None:
+    """A VM with an ephemeral disk (device id 1) and its persistent disk (2) gets the new persistent disk of a
+    migration at device id 4; the KVM guest, whose CD-ROM is no virtio disk, calls it vdd (not libvirt's vde)."""
+    config = env["basic"]
+    vm_cid, _ = ok(config, "create_vm", "agent", env["stemcell"], {**SMALL, "disk": 1024}, {"d": dynamic()}, [], {})
+    old = ok(config, "create_disk", 1024, {}, vm_cid)
+    new = ok(config, "create_disk", 2048, {}, vm_cid)
+    assert ok(config, "attach_disk", vm_cid, old) == {"path": "/dev/vdc", "volume_id": "2"}
+    assert ok(config, "attach_disk", vm_cid, new) == {"path": "/dev/vdd", "volume_id": "4"}
+    for disk in (old, new):
+        ok(config, "detach_disk", vm_cid, disk)
+        ok(config, "delete_disk", disk)
+    ok(config, "delete_vm", vm_cid)
