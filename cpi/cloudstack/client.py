@@ -91,31 +91,18 @@ class CloudStackClient(CloudStack):
     @classmethod
     def from_settings(
         cls,
-        endpoint: str | None = None,
-        api_key: str | None = None,
-        secret_key: str | None = None,
-        region: str | None = None,
-        *,
-        verify: bool | None = None,
-        ca_bundle: str | None = None,
-        timeout: float | None = None,
-        job_timeout: float | None = None,
-        **options: Any,
+        *args: Any,
+        retries: int = DEFAULT_RETRIES,
+        retry_backoff: float = DEFAULT_RETRY_BACKOFF,
+        poll: PollSchedule = DEFAULT_POLL,
+        **kwargs: Any,
     ) -> CloudStackClient:
-        """Explicit values > ``CLOUDSTACK_*`` env > cloudstack.ini region (see ``config``).
+        """A client for ``resolve_settings(*args, **kwargs)`` (endpoint, api_key, secret_key, region; verify,
+        ca_bundle, timeout, job_timeout): explicit values > ``CLOUDSTACK_*`` env > cloudstack.ini region.
 
         Raises ``CloudStackConfigError`` naming what is missing and where to set it.
         """
-        settings = resolve_settings(
-            endpoint,
-            api_key,
-            secret_key,
-            region,
-            verify=verify,
-            ca_bundle=ca_bundle,
-            timeout=timeout,
-            job_timeout=job_timeout,
-        )
+        settings = resolve_settings(*args, **kwargs)
         return cls(
             settings.endpoint,
             settings.api_key,
@@ -123,8 +110,10 @@ class CloudStackClient(CloudStack):
             verify=settings.verify,
             timeout=settings.timeout,
             job_timeout=settings.job_timeout,
-            name=region,
-            **options,
+            name=settings.region,
+            retries=retries,
+            retry_backoff=retry_backoff,
+            poll=poll,
         )
 
     def __repr__(self) -> str:
