@@ -1,9 +1,12 @@
 """The bosh-agent settings document, delivered as deployVirtualMachine `userdata` (no registry).
 
-bosh-agent's HTTP metadata source (through mdproxy4cs at 169.254.169.254:39724, or the virtual router) and its
-config-drive source both read the user-data, parse it as JSON or base64 then JSON, and take the full settings from
-the top level, plus `server.name` and `dns.nameserver`. CloudStack wants the value base64-encoded; the request
-must go by POST because settings with mbus certificates are several KB.
+The CloudStack stemcell's agent.json (cloudfoundry/bosh-linux-stemcell-builder
+stemcell_builder/stages/bosh_cloudstack_agent_settings/apply.sh) has one settings source only: HTTP at
+`http://169.254.169.254:39724` (mdproxy4cs, which forwards to the virtual router's metadata service),
+`/latest/user-data`; there is no config drive source. The agent reads the user-data, parses it as JSON (or base64
+then JSON) and takes the full settings from the top level, plus `server.name` and `dns.nameserver`. So the VM's
+default network must offer the UserData service (create_vm checks it for named networks). CloudStack wants the
+value base64-encoded; the request goes by POST because settings with mbus certificates are several KB.
 """
 from __future__ import annotations
 
