@@ -85,7 +85,6 @@ SCHEMA: dict[str, Any] = {
                                 "disk_offering_not_tags": _TAGS,
                                 "enable_auto_anti_affinity": {"type": "boolean"},
                                 "auto_anti_affinity_type": {"type": ["string", "null"]},
-                                "stemcell_requires_hvm": {"type": ["boolean", "object", "null"]},
                             },
                             "additionalProperties": True,
                         },
@@ -145,7 +144,6 @@ class CpiConfig:
     disk_offering_not_tags: tuple[str, ...] = ()
     enable_auto_anti_affinity: bool = False
     auto_anti_affinity_type: str = DEFAULT_AFFINITY_TYPE
-    stemcell_requires_hvm: Any = None
     agent: AgentOptions = field(default_factory=AgentOptions)
 
     def timeout(self, operation: str) -> float:
@@ -278,7 +276,6 @@ def parse_config(doc: Any, source: str = "cpi.json", context: dict[str, Any] | N
         disk_offering_not_tags=tuple(cs.get("disk_offering_not_tags") or ()),
         enable_auto_anti_affinity=bool(cs.get("enable_auto_anti_affinity", False)),
         auto_anti_affinity_type=cs.get("auto_anti_affinity_type") or DEFAULT_AFFINITY_TYPE,
-        stemcell_requires_hvm=cs.get("stemcell_requires_hvm"),
         agent=AgentOptions(mbus=agent.get("mbus"), ntp=list(agent.get("ntp") or []), blobstore=agent.get("blobstore")),
     )
 

@@ -87,8 +87,6 @@ PROPERTIES: tuple[JobProperty, ...] = (
     JobProperty("cloudstack.enable_auto_anti_affinity", "Put the VMs of each instance group in an affinity group "
                 "<director uuid>-<group>, created on demand, deleted with its last VM", False),
     JobProperty("cloudstack.auto_anti_affinity_type", "Type of those groups (default: host anti-affinity)"),
-    JobProperty("cloudstack.stemcell_requires_hvm", "requireshvm of stemcell templates: true/false, or per "
-                "hypervisor {kvm: true, xenserver: false} (optional)"),
     JobProperty("agent.mbus", "Message bus URL the BOSH agent listens on, e.g. nats://user:pass@10.0.0.6:4222 or "
                 "https://mbus:pass@0.0.0.0:6868 (optional)"),
     JobProperty("agent.ntp", "NTP servers for the agent", []),

@@ -70,7 +70,9 @@ def test_go_cpi_names_render_and_map_onto_this_cpis_config(sim, tmp_path: Path) 
     assert config.timeouts["attach_volume"] == 36000 and config.timeouts["delete_snapshot"] == 1800
     assert config.timeouts["upload_template"] == 1800
     assert config.expunge is False and config.stemcell_public_visibility is True
-    assert config.stemcell_os_type == "Other PV (64-bit)" and config.stemcell_requires_hvm is False
+    assert config.stemcell_os_type == "Other PV (64-bit)"
+    from cpi import config_names  # stemcell_requires_hvm itself is create_stemcell's key (cpi/config.py)
+    assert config_names.normalise(cloudstack, set()).cloudstack["stemcell_requires_hvm"] is False
     assert config.custom_disk_offering == "Custom" and config.default_disk_offering is None
     assert config.enable_auto_anti_affinity is True and config.agent.ntp == ["time1.example.org"]
 
