@@ -148,6 +148,14 @@ def networks(cloud: Cloud, zone: Zone, names: list[str | None]) -> list[dict[str
     return [_by_name(found, str(name), f"network in zone {zone.name}") for name in names]
 
 
+def account_default_network(cloud: Cloud, zone: Zone) -> dict[str, Any] | None:
+    """The network CloudStack deploys a VM of an Advanced zone on when no network is named: the account's only
+    isolated network there (with none, CloudStack makes one from the Required offering; with several it refuses)."""
+    isolated = [n for n in cloud.client.list("listNetworks", zoneid=zone.id)
+                if str(n.get("type", "")).lower() == "isolated" and n.get("canusefordeploy", True)]
+    return isolated[0] if len(isolated) == 1 else None
+
+
 def security_group_ids(cloud: Cloud, names: tuple[str, ...]) -> list[str]:
     if not names:
         return []

@@ -179,6 +179,10 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
         ids = [None]
         if plan.default_nic.ip:
             params["ipaddress"] = plan.default_nic.ip
+        if not zone.basic and not zone.security_groups:
+            default = lookup.account_default_network(cloud, zone)
+            if default is not None:
+                _check_user_data(default)
     else:
         found = lookup.networks(cloud, zone, [n.cs_network for n in plan.nics])
         _check_user_data(found[0])
@@ -196,7 +200,9 @@ def _deploy_params(cloud: Cloud, props: VMProperties, zone: netplan.Zone, plan: 
 def _check_user_data(network: dict[str, Any]) -> None:
     """The agent on the CloudStack stemcell reads its settings only over HTTP from the virtual router's user-data
     (bosh-linux-stemcell-builder's CloudStack agent.json has the HTTP metadata source alone, no config drive): on
-    the default NIC's network without the UserData service it would never start."""
+    the default NIC's network without the UserData service it would never start. Checked for a named network and
+    for the account's default network of an Advanced zone; Basic and security-group zones' shared networks have
+    UserData (DefaultSharedNetworkOfferingWithSGService)."""
     services = {s.get("name") for s in network.get("service") or []}
     if services and "UserData" not in services:
         raise CloudError(

@@ -114,4 +114,9 @@ def test_default_network_without_user_data_is_refused_before_anything_is_made(se
     assert err["type"] == "Bosh::Clouds::CloudError" and not err["ok_to_retry"]
     assert "network 'no-userdata' (offering 'NoUserData') offers no UserData service" in err["message"]
     assert len(own(seeded.resources(), "virtualmachine")) == vms
+    # no network named: CloudStack would deploy on the account's only isolated network of the zone, this one
+    err = error(config, "create_vm", "a", stemcell, {"compute_offering": "Small Instance"},
+                {"d": {"type": "dynamic", "default": ["dns", "gateway"], "cloud_properties": {}}}, [], {})
+    assert "network 'no-userdata' (offering 'NoUserData') offers no UserData service" in err["message"]
+    assert len(own(seeded.resources(), "virtualmachine")) == vms
     ok(config, "delete_stemcell", stemcell)
