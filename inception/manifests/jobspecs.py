@@ -28,7 +28,7 @@ import yaml
 
 from cpi.release.builder import JOB as CPI_JOB_NAME
 from cpi.release.builder import RELEASE_NAME as CPI_RELEASE_NAME
-from cpi.release.properties import PROPERTIES as CPI_PROPERTIES
+from cpi.release.properties import ALL_PROPERTIES as CPI_PROPERTIES
 
 RELEASES_DIR = Path(__file__).parent / "releases"
 NO_DEFAULT = object()
