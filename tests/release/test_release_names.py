@@ -151,3 +151,21 @@ def test_nested_and_dotted_spellings_agree(name: str) -> None:
     dotted = parse_config({"cloud": {"properties": {"cloudstack": {**base, name: value}}}})
     nested = parse_config({"cloud": {"properties": {"cloudstack": {**base, group: {key: value}}}}})
     assert dotted == nested
+
+
+def test_manifest_check_warns_on_unknown_cpi_names_and_not_on_other_cpis_ones() -> None:
+    """At render/check time (`inception manifests check`, which reads the CPI job spec from cpi/release): a
+    cloudstack property of the director's instance group that the spec does not declare is a warning (the director
+    would drop it silently); the Go CPI's names are declared, so they pass."""
+    from inception.manifests.release_check import release_findings
+    golden = Path(__file__).resolve().parents[1] / "manifests" / "golden" / "micro-advanced.yml"
+    doc = yaml.safe_load(golden.read_text())
+    cloudstack = doc["instance_groups"][0]["properties"]["cloudstack"]
+    cloudstack.update({"timeout": {"global": 1800, "attach_volume": 36000}, "expunge_vm": True,
+                       "enable_auto_anti_affinity": True, "default_offer": {"custom_disk": "Custom"}})
+    assert [str(v) for v in release_findings(doc) if "cloudstack." in str(v)] == []
+    cloudstack["timeout"]["globel"] = 1800
+    cloudstack["stemcel_upload"] = "upload"
+    warned = [str(v) for v in release_findings(doc) if v.warning]
+    assert any("cloudstack.timeout.globel" in w for w in warned), warned
+    assert any("cloudstack.stemcel_upload" in w for w in warned), warned
