@@ -65,6 +65,11 @@ def _find_or_create(cloud: Cloud, found: dict[str, Any] | None, name: str, kind:
     return found
 
 
+def went_away(exc: CloudStackError) -> bool:
+    """deployVirtualMachine refused an affinity group id that no longer exists (a 431 naming affinitygroupids)."""
+    return exc.is_not_found and "affinitygroup" in (exc.errortext or "").lower()
+
+
 def delete_if_empty(cloud: Cloud, groups: list[dict[str, Any]]) -> None:
     """After a VM is gone: delete each of its groups that this CPI made and that no VM uses any more. Best effort:
     a group left behind is reused by the next create_vm that names it."""

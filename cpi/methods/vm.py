@@ -92,10 +92,13 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
 
     created = _Created()
     created.vm_name = "vm-" + str(uuid.uuid4())
+    def join_groups() -> None:
+        params["affinitygroupids"] = affinity.ensure_groups(cloud, groups)
+        created.affinity_groups = [{"id": i, "name": n} for i, (n, _) in zip(params["affinitygroupids"], groups)]
+
     try:
         if groups:
-            params["affinitygroupids"] = affinity.ensure_groups(cloud, groups)
-            created.affinity_groups = [{"id": i, "name": n} for i, (n, _) in zip(params["affinitygroupids"], groups)]
+            join_groups()
         # the ephemeral disk is at device id 1 either way (see cpi/devices.py for why the path is the whole hint)
         ephemeral_hint = devices.disk_hint(hypervisor, devices.EPHEMERAL_DEVICE_ID) if ephemeral else None
         if ephemeral is not None and not disk_at_deploy:
@@ -109,7 +112,16 @@ def create_vm(cloud: Cloud, agent_id: str, stemcell_cid: str, cloud_properties: 
                 ephemeral_disk=ephemeral_hint, environment=environment,
             ))
 
-        vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not multi_nic)
+        try:
+            vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not multi_nic)
+        except CloudStackError as exc:
+            if not (groups and affinity.went_away(exc)):
+                raise
+            # a group found or made above was deleted since (the cleanup of a concurrent create_vm or delete_vm
+            # that saw it empty): find or make it again, once
+            log.info("an affinity group went away before the deploy (%s); finding or making it again", exc)
+            join_groups()
+            vm = _deploy(cloud, created, params, userdata=settings(networks, None), start=not multi_nic)
         nics = netplan.match_nics(plan, vm.get("nic") or [], network_ids)
         result_networks = netplan.enrich_networks(networks, nics)
         if created.volume_id:

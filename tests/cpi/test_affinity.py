@@ -81,3 +81,37 @@ def test_auto_anti_affinity_per_instance_group(sim, tmp_path: Path) -> None:
     ok(config, "delete_vm", other, context=context)
     assert _group(cs, group) is None and _group(cs, f"{director}-dep-db") is None
     ok(config, "delete_stemcell", stemcell)
+
+
+def test_a_group_deleted_between_lookup_and_deploy_is_made_again(sim, tmp_path: Path, monkeypatch) -> None:
+    """The race of two create_vm (or a delete_vm) on one group: one finds the group, the other's cleanup deletes
+    it as empty, the first deploy then names a group id that is gone. Run in-process against the simulator: the
+    group is deleted right after create_vm found it (no CPI process can be stopped at that point)."""
+    from cpi.config import load_config
+    from cpi.methods import affinity, cloud as cloud_module, vm as vm_module
+    from cpi.protocol import Request
+
+    config_path = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    cs = sim.cs(fetch_result=True)
+    image, _ = make_image(tmp_path, seed=53)
+    stemcell = ok(config_path, "create_stemcell", str(image), STEMCELL_PROPERTIES)
+    name = f"racy-{uuid.uuid4().hex[:6]}"
+    found = affinity.ensure_groups
+    calls = []
+
+    def ensure_then_lose(cloud: Any, groups: Any) -> list[str]:
+        ids = found(cloud, groups)
+        if not calls:  # the first time only: as if another call's cleanup deleted it just now
+            cs.deleteAffinityGroup(id=ids[0])
+        calls.append(ids)
+        return ids
+
+    monkeypatch.setattr(affinity, "ensure_groups", ensure_then_lose)
+    cloud = cloud_module.Cloud(load_config(str(config_path)), Request("create_vm", [], {"director_uuid": "d"}, 2))
+    with cloud_module.cloudstack_errors():
+        vm_cid, _ = vm_module.create_vm(cloud, "agent", stemcell, {**SMALL, "affinity_group": name}, NETWORKS, [], {})
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert _group(cs, name)["virtualmachineIds"] == [vm_cid]
+    ok(config_path, "delete_vm", vm_cid)
+    assert _group(cs, name) is None
+    ok(config_path, "delete_stemcell", stemcell)
