@@ -169,3 +169,24 @@ def test_manifest_check_warns_on_unknown_cpi_names_and_not_on_other_cpis_ones() 
     warned = [str(v) for v in release_findings(doc) if v.warning]
     assert any("cloudstack.timeout.globel" in w for w in warned), warned
     assert any("cloudstack.stemcel_upload" in w for w in warned), warned
+
+
+def test_ruby_cpi_names(sim, tmp_path: Path) -> None:
+    """The 2014 community CPI's names: metadata_server (a host) becomes metadata_url, connection_options'
+    read_timeout the request timeout; its polling interval and micro-deployer SSH settings are said to do nothing."""
+    from cpi.config import load_config
+    config = tmp_path / "cpi.json"
+    block = {"endpoint": sim.endpoint, "api_key": sim.api_key, "secret_access_key": sim.secret_key,
+             "default_zone": "Sim-Basic", "metadata_server": "10.0.0.1", "wait_resource_poll_interval": 5,
+             "connection_options": {"read_timeout": 90, "connect_timeout": 10}, "ssh_user": "vcap",
+             "state_timeout": 300, "state_timeout_volume": 1200}
+    config.write_text(json.dumps({"cloud": {"plugin": "cloudstack", "properties": {
+        "cloudstack": block, "registry": {"endpoint": "http://r:25777", "user": "u", "password": "p"}}}}))
+    loaded = load_config(str(config))
+    assert loaded.metadata_urls == ("http://10.0.0.1",) and loaded.request_timeout == 90
+    assert (loaded.state_timeout, loaded.state_timeout_volume) == (300, 1200)
+    response = call(config, "has_vm", "no-such-vm")
+    assert response["error"] is None
+    for name in ("wait_resource_poll_interval", "connection_options.connect_timeout", "ssh_user"):
+        assert f"cloudstack.{name} has no effect" in response["log"], name
+    assert "registry has no effect in this CPI" in response["log"] and "\"p\"" not in response["log"]
