@@ -1,6 +1,7 @@
-"""A deploy that times out, through the executable against a simulator with cloud-like durations: create_vm's cleanup
-must not race the deploy job that is still running (CloudStack cannot cancel it). Destroying at once lets the job
-finish after the destroy and leave a running VM behind; waiting for the job first leaves nothing."""
+"""Jobs that outlive their timeout, through the executable against a simulator with cloud-like durations: create_vm's
+cleanup must not race the deploy job that is still running (CloudStack cannot cancel it): destroying at once lets the
+job finish after the destroy and leave a running VM behind; waiting for the job first leaves nothing. create_disk
+must not answer an error while its createVolume job goes on to make the disk."""
 from __future__ import annotations
 
 import time
@@ -68,3 +69,16 @@ def test_a_deploy_outlasting_the_cleanups_wait_is_reported_not_raced(slow, tmp_p
     [vm] = [vm for vm in own(sim.resources(), "virtualmachine") if vm["state"] == "Running"]
     assert vm["name"] in err["message"] and vm["id"] in err["message"]
     ok(config, "delete_vm", vm["id"])  # what the message asks for, and it works
+
+
+def test_create_disk_waits_out_a_timed_out_volume_job_instead_of_leaking_the_disk(slow, tmp_path: Path) -> None:
+    """createVolume's job outlives create_volume's timeout: answering an error would leave a disk the Director
+    never hears of; the CPI waits for the job once more and answers with the disk."""
+    sim, stemcell = slow
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic",
+                          timeouts={"create_volume": 0.02})  # the job takes 2 s x 0.05 = 0.1 s
+    disk = ok(config, "create_disk", 1024, {}, None)
+    _settle(sim)
+    assert [v["id"] for v in own(sim.resources(), "volume") if v["type"] == "DATADISK"] == [disk]
+    ok(config, "delete_disk", disk)
+    assert [v for v in own(sim.resources(), "volume") if v["type"] == "DATADISK"] == []
