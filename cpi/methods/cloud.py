@@ -127,6 +127,24 @@ class Cloud:
             command, find=find, key=key, timeout=self.config.timeout(operation), operation=operation, **params
         )
 
+    def create_settled(self, command: str, operation: str, key: str, find: Callable[[], dict[str, Any] | None], *,
+                       again: str, leftover: str, **params: Any) -> dict[str, Any]:
+        """`create` of something whose id the caller hands to the Director: a job that outlives the operation's
+        timeout runs on (CloudStack cannot cancel it), so an error now would leave a resource the Director never
+        hears of. Its job is waited for once more (the `again` operation's timeout) and what it made is the
+        answer; a job that fails made nothing; one still running is reported with `leftover` to delete."""
+        try:
+            return self.create(command, operation, key, find, **params)
+        except JobTimeoutError as timeout:
+            log.info("%s: %s; waiting for its job before answering", command, timeout)
+            try:
+                result = self.client.wait_job(timeout.jobid or "", command=command, operation=operation,
+                                              timeout=self.config.timeout(again))
+            except JobTimeoutError:
+                raise CloudError(f"{timeout}; its job still runs after a further wait: delete {leftover} once it "
+                                 "has ended", ok_to_retry=False) from None
+            return result[key]
+
 
 @contextlib.contextmanager
 def cloudstack_errors() -> Iterator[None]:

@@ -45,27 +45,11 @@ def create_disk(cloud: Cloud, size: int, cloud_properties: dict[str, Any] | None
     params: dict[str, Any] = {"name": name, "zoneid": zone.id, "diskofferingid": offering["id"]}
     if gib is not None:
         params["size"] = gib
-    try:
-        volume = cloud.create("createVolume", "create_volume", "volume",
-                              lambda: cloud.client.find_one("listVolumes", name=name, zoneid=zone.id), **params)
-    except JobTimeoutError as exc:
-        volume = _settled_volume(cloud, exc, name)
+    volume = cloud.create_settled("createVolume", "create_volume", "volume",
+                                  lambda: cloud.client.find_one("listVolumes", name=name, zoneid=zone.id),
+                                  again="delete_volume", leftover=f"volume {name}", **params)
     log.info("created disk %s (%s, offering %s) in zone %s", volume["id"], name, offering.get("name"), zone.name)
     return volume["id"]
-
-
-def _settled_volume(cloud: Cloud, timeout: JobTimeoutError, name: str) -> dict[str, Any]:
-    """createVolume timed out, but its job runs on (CloudStack cannot cancel it): an error now would leave a disk
-    the Director never hears of. Wait once more (the delete_volume timeout) and answer with the disk the job made;
-    a job that fails made nothing; one still running is reported with the name to delete, not retried."""
-    log.info("createVolume of %s: %s; waiting for its job before answering", name, timeout)
-    try:
-        result = cloud.client.wait_job(timeout.jobid or "", command="createVolume", operation="create_volume",
-                                       timeout=cloud.config.timeout("delete_volume"))
-    except JobTimeoutError:
-        raise CloudError(f"{timeout}; its job still runs after a further wait: delete volume {name} once it has "
-                         "ended", ok_to_retry=False) from None
-    return result["volume"]
 
 
 def delete_disk(cloud: Cloud, disk_cid: str) -> None:

@@ -19,9 +19,10 @@ def snapshot_disk(cloud: Cloud, disk_cid: str, metadata: dict[str, Any] | None) 
     name = "snapshot-" + uuid.uuid4().hex[:16]
     tags = normalise({**(metadata or {}), "disk_cid": disk_cid})
     # tags go with createSnapshot itself: one call, and no untagged snapshot left behind if tagging failed
-    snapshot = cloud.create("createSnapshot", "snapshot_volume", "snapshot",
-                            lambda: cloud.client.find_one("listSnapshots", name=name, volumeid=disk_cid),
-                            volumeid=disk_cid, name=name, tags=encode(tags))
+    snapshot = cloud.create_settled("createSnapshot", "snapshot_volume", "snapshot",
+                                    lambda: cloud.client.find_one("listSnapshots", name=name, volumeid=disk_cid),
+                                    again="delete_snapshot", leftover=f"snapshot {name}",
+                                    volumeid=disk_cid, name=name, tags=encode(tags))
     log.info("snapshot %s of disk %s", snapshot["id"], disk_cid)
     return snapshot["id"]
 

@@ -82,3 +82,20 @@ def test_create_disk_waits_out_a_timed_out_volume_job_instead_of_leaking_the_dis
     assert [v["id"] for v in own(sim.resources(), "volume") if v["type"] == "DATADISK"] == [disk]
     ok(config, "delete_disk", disk)
     assert [v for v in own(sim.resources(), "volume") if v["type"] == "DATADISK"] == []
+
+
+def test_snapshot_disk_waits_out_a_timed_out_snapshot_job_instead_of_leaking_it(slow, tmp_path: Path) -> None:
+    sim, stemcell = slow
+    setup = write_config(tmp_path / "setup.json", sim, default_zone="Sim-Basic")
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic",
+                          timeouts={"snapshot_volume": 0.2})  # the job takes 30 s x 0.05 = 1.5 s
+    vm_cid, _ = ok(setup, "create_vm", "agent", stemcell, {"compute_offering": "Small Instance"}, NETWORKS, [], {})
+    disk = ok(setup, "create_disk", 1024, {}, vm_cid)
+    ok(setup, "attach_disk", vm_cid, disk)
+    snapshot = ok(config, "snapshot_disk", disk, {"deployment": "d"})
+    _settle(sim)
+    assert [s["id"] for s in own(sim.resources(), "snapshot")] == [snapshot]
+    ok(setup, "delete_snapshot", snapshot)
+    ok(setup, "detach_disk", vm_cid, disk)
+    ok(setup, "delete_disk", disk)
+    ok(setup, "delete_vm", vm_cid)
