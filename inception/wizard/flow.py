@@ -1,8 +1,13 @@
 """The wizard's questions, in order. Each one is skipped when the config already answers it (unless
 --reconfigure, where the current answer is the default: Enter keeps it), and the config is saved (atomically,
-mode 0600) after every answer, so an interrupted wizard resumes where it stopped."""
+mode 0600) after every answer, so an interrupted wizard resumes where it stopped.
+
+No answer ends the wizard: a wrong one is explained and asked again (checked by inception.wizard.checks, then
+by the config's own validation); a new answer that makes an older one wrong (another zone, another CIDR)
+removes the older one with a note, and it is asked again."""
 from __future__ import annotations
 
+import copy
 import ipaddress
 import os
 from collections.abc import Callable
@@ -10,15 +15,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
+
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.errors import CloudStackError
 from inception.cloud.choices import default_offering, default_template, is_ubuntu, offering_size
 from inception.cloud.report import console
 from inception.config.loader import ConfigError, Problem, save_config, validate_config
 from inception.config.yamlio import YamlError, load_yaml
-from inception.wizard.prompts import ask, choose, pick
+from inception.wizard import checks
+from inception.wizard.prompts import Check, ask, choose, pick
 
-CF_VERSIONS = [str(v) for v in range(160, 181)]
+DEFAULT_BOSH_RELEASE = "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3"
+BPM_FROM_BOSH = 264          # bosh >= 264 runs its jobs under bpm (docs/config.md, releases.bpm)
+DEFAULT_BPM_RELEASE = "https://bosh.io/d/github.com/cloudfoundry-incubator/bpm-release?v=1.1.0"
 
 
 @dataclass
@@ -46,6 +56,31 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[last] = value
 
 
+def _unset(data: dict[str, Any], dotted: str) -> None:
+    *parents, last = dotted.split(".")
+    node = _get(data, ".".join(parents)) if parents else data
+    if isinstance(node, dict):
+        node.pop(last, None)
+
+
+def _within(key: str, dotted: str) -> bool:
+    return key == dotted or key.startswith((f"{dotted}.", f"{dotted}["))
+
+
+def _problems(data: dict[str, Any]) -> list[Problem]:
+    try:
+        validate_config(data, partial=True)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def human(problem: Problem) -> str:
+    """A config problem as a hint: its message and fix, never the schema's raw pattern."""
+    fix = "" if not problem.fix or "must match" in problem.fix else f": {problem.fix}"
+    return f"{problem.message}{fix}"
+
+
 class Wizard:
     def __init__(self, path: Path, flags: Flags, reconfigure: bool):
         self.path, self.flags, self.reconfigure = path, flags, reconfigure
@@ -63,13 +98,37 @@ class Wizard:
         validate_config(data, str(self.path), partial=True)
         return data
 
-    def save(self) -> None:
-        validate_config(self.data, str(self.path), partial=True)
-        save_config(self.path, self.data)
+    @property
+    def base(self) -> Path:
+        """Relative file paths in the config are relative to its directory."""
+        return self.path.resolve().parent
+
+    def problem(self, dotted: str, value: Any) -> str | None:
+        """What the config's own validation says about `value` as the answer to `dotted`."""
+        data = copy.deepcopy(self.data)
+        _set(data, dotted, value)
+        return next((human(p) for p in _problems(data) if _within(p.key, dotted)), None)
 
     def answer(self, dotted: str, value: Any) -> None:
+        """Record an answer and save. Older answers it contradicts are removed (and so asked again)."""
         _set(self.data, dotted, value)
-        self.save()
+        for _ in range(8):
+            stale = {p.key.split("[")[0]: p for p in _problems(self.data) if not _within(p.key, dotted) and p.key}
+            if not stale:
+                break
+            for key, problem in stale.items():
+                console.print(f"[yellow]{escape(key)} no longer fits ({escape(human(problem))}): removed, "
+                              "asked again[/]", highlight=False)
+                _unset(self.data, key)
+        validate_config(self.data, str(self.path), partial=True)   # what cannot be settled is a bug: say so
+        save_config(self.path, self.data)
+
+    def ask(self, question: str, dotted: str, default: Any = None, *, check: Check | None = None,
+            convert: Callable[[str], Any] = str, optional: bool = False) -> str:
+        """A free answer to `dotted`, checked in words first, then by the config's validation."""
+        def full_check(value: str) -> str | None:
+            return (check(value) if check else None) or self.problem(dotted, convert(value))
+        return ask(question, None if default is None else str(default), check=full_check, optional=optional)
 
     def needs(self, *keys: str) -> bool:
         return self.reconfigure or any(_get(self.data, k) is None for k in keys)
@@ -99,13 +158,14 @@ class Wizard:
                 console.print(f"[green]✓[/] CloudStack API at {client.endpoint} answers with these credentials")
                 return client
             except CloudStackError as exc:
-                console.print(f"[red]{exc}[/]")
+                console.print(f"[red]{escape(str(exc))}[/]")
                 console.print("Enter the API settings (the secret key is stored in the config file, mode 0600; "
                               "leave it out and set CLOUDSTACK_SECRET instead if you prefer).")
                 # the settings just tried are the defaults: usually only one of them is wrong
                 tried_endpoint = flags.endpoint or section.get("endpoint") or os.environ.get("CLOUDSTACK_ENDPOINT")
                 tried_key = flags.api_key or section.get("api_key") or os.environ.get("CLOUDSTACK_KEY")
-                flags = Flags(ask("API endpoint", tried_endpoint or "https://cloud.example.com/client/api"),
+                flags = Flags(self.ask("API endpoint", "cloudstack.endpoint",
+                                       tried_endpoint or "https://cloud.example.com/client/api"),
                               ask("API key", tried_key), ask("Secret key", secret=True))
                 for key, value in (("endpoint", flags.endpoint), ("api_key", flags.api_key),
                                    ("secret_key", flags.secret_key)):
@@ -119,6 +179,11 @@ class Wizard:
         return self._zone
 
     @property
+    def isolated(self) -> bool:
+        """An advanced zone without security groups: isolated networks, public IPs."""
+        return self.zone["networktype"].lower() == "advanced" and not self.zone.get("securitygroupsenabled")
+
+    @property
     def name(self) -> str:
         return self.data["name"]
 
@@ -126,12 +191,8 @@ class Wizard:
 
     def ask_name(self) -> None:
         if self.needs("name"):
-            def valid(value: str) -> str | None:
-                import re
-                return None if re.fullmatch(r"[a-z][a-z0-9-]{0,30}[a-z0-9]", value) else \
-                    "lower-case letters, digits and dashes, 2-32 characters"
-            self.answer("name", ask("Environment name (tags every resource)", self.data.get("name") or "dev",
-                                    check=valid))
+            self.answer("name", self.ask("Environment name (tags every resource)", "name",
+                                         self.data.get("name") or "dev", check=checks.name_problem))
 
     def ask_credentials(self) -> None:
         for key, value in (("endpoint", self.flags.endpoint), ("api_key", self.flags.api_key),
@@ -155,16 +216,40 @@ class Wizard:
         if not self.needs("networks"):
             return
         before = (self.current("networks") or [{}])[0]
-        if self.zone["networktype"].lower() == "basic" or self.zone.get("securitygroupsenabled"):
-            group = ask("Security group to create for the BOSH VMs (ingress 22, 6868, 25555, 4222, 25250, 25777 "
-                        "and all traffic within the group)", (before.get("security_groups") or [f"{self.name}-bosh"])[0])
-            network: dict[str, Any] = {"name": "default", "security_groups": [group]}
-        else:
-            network = self._isolated_network(before)
-        cidrs = ask("CIDRs allowed to reach the inception VM and the director (comma separated)",
-                    ", ".join(self.current("inception.allowed_cidrs", ["0.0.0.0/0"])))
-        self.answer("inception.allowed_cidrs", [c.strip() for c in cidrs.split(",") if c.strip()])
+        network = self._isolated_network(before) if self.isolated else self._shared_network(before)
+        cidrs = self.ask("CIDRs allowed to reach the inception VM and the director (comma separated)",
+                         "inception.allowed_cidrs", ", ".join(self.current("inception.allowed_cidrs", ["0.0.0.0/0"])),
+                         check=checks.cidr_list_problem, convert=checks.split_list)
+        self.answer("inception.allowed_cidrs", checks.split_list(cidrs))
         self.answer("networks", [network])
+
+    def _shared_network(self, before: dict[str, Any]) -> dict[str, Any]:
+        """Basic zones (and advanced ones with security groups): the zone's shared guest network, where the
+        director gets a fixed address (deployVirtualMachine ipaddress=), and a security group."""
+        group = self.ask("Security group to create for the BOSH VMs (ingress 22, 6868, 25555, 4222, 25250, 25777 "
+                         "and all traffic within the group)", "networks",
+                         (before.get("security_groups") or [f"{self.name}-bosh"])[0],
+                         convert=lambda g: [{"name": "default", "security_groups": [g]}])
+        shared = [n for n in self.client.list("listNetworks", zoneid=self.zone["id"])
+                  if n.get("type") == "Shared" and n.get("cidr")]
+        if len(shared) == 1:
+            cidr, gateway = shared[0]["cidr"], shared[0].get("gateway")
+            console.print(f"The zone's guest network {escape(shared[0]['name'])} is {cidr} (gateway {gateway}); "
+                          "the director gets a fixed address in it.", highlight=False)
+        else:
+            chosen = choose("Shared guest networks", shared, [("name", lambda n: n["name"]),
+                                                              ("cidr", lambda n: n["cidr"])]) if shared else None
+            cidr = chosen["cidr"] if chosen else self.ask(
+                "CIDR of the zone's guest network (the director gets a fixed address in it)", "networks",
+                before.get("cidr") or "10.1.0.0/16", check=checks.cidr_problem,
+                convert=lambda c: [{"name": "default", "type": "manual", "cidr": c}])
+            gateway = chosen.get("gateway") if chosen else None
+        net = ipaddress.IPv4Network(cidr)
+        if not gateway:
+            gateway = ask("Its gateway", before.get("gateway") or str(net.network_address + 1),
+                          check=lambda v: checks.address_problem(v, net))
+        return {"name": "default", "type": "manual", "cidr": cidr, "gateway": gateway, **_ranges(net),
+                "security_groups": [group]}
 
     def _isolated_network(self, before: dict[str, Any]) -> dict[str, Any]:
         existing = [n for n in self.client.list("listNetworks", zoneid=self.zone["id"]) if n.get("type") == "Isolated"]
@@ -175,21 +260,22 @@ class Wizard:
                                                        ("state", lambda n: n.get("state"))],
                         _index(options, before.get("cloudstack_network"), 0))
         if chosen is new:
-            name = ask("Network name", before.get("cloudstack_network") or f"{self.name}-net")
-            cidr = ask("Its CIDR", before.get("cidr") or "10.0.0.0/24", check=_cidr_problem)
+            name = self.ask("Network name", "networks", before.get("cloudstack_network") or f"{self.name}-net",
+                            convert=lambda n: [{"name": "default", "cloudstack_network": n}])
+            cidr = ask("Its CIDR", before.get("cidr") or "10.0.0.0/24", check=checks.cidr_problem)
+            gateway = None
         else:
-            name, cidr = chosen["name"], chosen["cidr"]
+            name, cidr, gateway = chosen["name"], chosen["cidr"], chosen.get("gateway")
         net = ipaddress.IPv4Network(cidr)
-        gateway = str(net.network_address + 1)
         access = pick("Reach the inception VM's SSH through its public IP by", ["static-nat", "port-forwarding"],
                       self.current("inception.public_access", "static-nat"))
         self.answer("inception.public_access", access)
         egress = ask("Egress allowed to (comma separated CIDRs; 'none' for no egress rules)",
-                     ", ".join(self.current("inception.egress_cidrs", ["0.0.0.0/0"])) or "none")
-        self.answer("inception.egress_cidrs", [] if egress == "none" else [c.strip() for c in egress.split(",")])
-        first, last = net.network_address + 10, net.network_address + min(net.num_addresses - 2, 100)
-        return {"name": "default", "cloudstack_network": name, "cidr": cidr, "gateway": gateway,
-                "reserved": [f"{net.network_address + 2}-{net.network_address + 9}"], "static": [f"{first}-{last}"]}
+                     ", ".join(self.current("inception.egress_cidrs", ["0.0.0.0/0"])) or "none",
+                     check=lambda v: None if v.lower() == "none" else checks.cidr_list_problem(v))
+        self.answer("inception.egress_cidrs", [] if egress.lower() == "none" else checks.split_list(egress))
+        return {"name": "default", "cloudstack_network": name, "cidr": cidr,
+                "gateway": gateway or str(net.network_address + 1), **_ranges(net)}
 
     def ask_inception_vm(self) -> None:
         if self.needs("inception.offering"):
@@ -219,11 +305,12 @@ class Wizard:
                    "import" if imported else "create")
         if how == "import":
             path = ask("Public key file", imported or str(Path("~/.ssh/id_ed25519.pub").expanduser()),
-                       check=lambda p: None if Path(p).expanduser().is_file() else f"{p} does not exist")
+                       check=checks.public_key_problem)
             self.answer("inception.public_key_file", str(Path(path).expanduser()))
         elif imported:
             self.data["inception"].pop("public_key_file")
-        self.answer("inception.keypair", ask("Keypair name", self.current("inception.keypair", f"{self.name}-bosh")))
+        self.answer("inception.keypair", self.ask("Keypair name", "inception.keypair",
+                                                  self.current("inception.keypair", f"{self.name}-bosh")))
 
     def ask_director(self) -> None:
         offerings = [o for o in self.client.list("listServiceOfferings") if not o.get("iscustomized")]
@@ -241,42 +328,150 @@ class Wizard:
                                                "router": {"compute": small}})
         if self.needs("offerings.director.disk_size"):
             size = ask("Director persistent disk size in MiB", str(self.current("offerings.director.disk_size", 40960)),
-                       check=lambda v: None if v.isdigit() and int(v) >= 1024 else "a number of MiB, at least 1024")
+                       check=lambda v: None if v.isdigit() and int(v) >= 1024 else
+                       f"{v!r}: give a whole number of MiB, at least 1024 (40960 = 40 GiB)")
             self.answer("offerings.director.disk_size", int(size))
         net = (self.data.get("networks") or [{}])[0]
         if net.get("cidr") and self.needs("director.ip"):
             subnet = ipaddress.IPv4Network(net["cidr"])
-            self.answer("director.ip", ask("Director IP", self.current("director.ip", str(subnet.network_address + 10)),
-                                           check=lambda v: _ip_problem(v, subnet)))
+            default = self.current("director.ip") or _first_free(subnet, net)
+            self.answer("director.ip", self.ask(
+                f"Director IP (a free address of {subnet})", "director.ip", default,
+                check=lambda v: checks.address_problem(v, subnet, gateway=net.get("gateway"),
+                                                       reserved=net.get("reserved", [])) or self._ip_in_use(v)))
+        if self.isolated:
+            self.ask_public_ip()
+
+    def _ip_in_use(self, address: str) -> str | None:
+        for vm in self.client.list("listVirtualMachines", zoneid=self.zone["id"]):
+            if any(nic.get("ipaddress") == address for nic in vm.get("nic") or []):
+                return f"{address} is taken by VM {vm.get('name')}: pick a free address"
+        return None
+
+    def ask_public_ip(self) -> None:
+        """director.public_ip: one the account holds (not a network's source NAT, not NATed yet), one acquired
+        now on the chosen network when it exists, or none (the director is then reached through the
+        inception VM)."""
+        if not (self.reconfigure or self.current("director.public_ip") is None):
+            return
+        taken = {ip for ip in [*(self.current("cf.router_public_ips") or []), self.current("full_bosh.public_ip")]
+                 if ip}
+        free = [ip for ip in self.client.list("listPublicIpAddresses", zoneid=self.zone["id"])
+                if ip.get("state") == "Allocated" and not ip.get("issourcenat") and not ip.get("isstaticnat")
+                and ip["ipaddress"] not in taken]
+        network_name = (self.data.get("networks") or [{}])[0].get("cloudstack_network")
+        network = next((n for n in self.client.list("listNetworks", zoneid=self.zone["id"])
+                        if n["name"] == network_name), None)
+        acquire = {"ipaddress": f"(acquire a new one on {network_name} now)", "state": ""}
+        none = {"ipaddress": "(none: reach the director through the inception VM)", "state": ""}
+        options = [*free, *([acquire] if network else []), none]
+        if network is None:
+            console.print(f"[dim]A public IP can be acquired for {escape(str(network_name))} once `inception up` has "
+                          "created it: then run `inception init --reconfigure`.[/]", highlight=False)
+        current = self.current("director.public_ip")
+        default = next((i for i, ip in enumerate(options) if ip["ipaddress"] == current), 0)
+        chosen = choose("Public IP for the director (static NAT; ports 22, 6868, 25555 from the allowed CIDRs)",
+                        options, [("address", lambda ip: ip["ipaddress"]), ("state", lambda ip: ip.get("state"))],
+                        default)
+        if chosen is none:
+            _unset(self.data.get("director") or {}, "public_ip")
+            self.answer("director", self.data.get("director") or {})
+            return
+        if chosen is acquire:
+            address = self.client.run("associateIpAddress", networkid=network["id"],
+                                      operation="acquire the director's public IP")["ipaddress"]["ipaddress"]
+            console.print(f"[green]✓[/] acquired {address} (kept by `inception destroy`: release it yourself "
+                          "when done)", highlight=False)
+        else:
+            address = chosen["ipaddress"]
+        self.answer("director.public_ip", address)
+
+    def _ask_source(self, what: str, key: str, default: str | None, suffix: str = ".tgz") -> dict[str, Any]:
+        """A tarball by URL (with its checksum, which the SSH bootstrap checks) or local file."""
+        source = ask(f"{what}: a URL (https://...) or a local {suffix} file", self.current(f"{key}.url") or
+                     self.current(f"{key}.file") or default, check=lambda v: checks.source_problem(v, self.base))
+        if not checks.is_url(source):
+            return {"file": source}
+        known = self.current(f"{key}.sha1") if source == self.current(f"{key}.url") else None
+        return {"url": source, "sha1": ask("Its SHA-1 (as bosh.io lists it; or sha256:<hex>)", known,
+                                           check=checks.checksum_problem)}
 
     def ask_stemcell(self) -> None:
         if self.needs("stemcell"):
-            source = ask("Stemcell: a URL (https://...) or a local .tgz file",
-                         self.current("stemcell.url") or self.current("stemcell.file"))
-            if source.startswith(("http://", "https://", "file://")):
-                sha1 = self.current("stemcell.sha1") if source == self.current("stemcell.url") else None
-                self.answer("stemcell", {"url": source, "sha1": ask("Its SHA-1 (or sha256:<hex>)", sha1)})
-            else:
-                self.answer("stemcell", {"file": source})
+            kept = {k: v for k, v in (self.current("stemcell") or {}).items() if k in ("name", "version", "os")}
+            self.answer("stemcell", {**self._ask_source("Stemcell", "stemcell", None), **kept})
         if self.needs("inception.upload_mode"):
             self.answer("inception.upload_mode", pick("How the CPI turns the stemcell into a template (volume: "
                                                       "copy from the inception VM, the original way)",
                                                       ["volume", "url", "upload", "auto"],
                                                       self.current("inception.upload_mode", "volume")))
 
+    def ask_releases(self) -> None:
+        """The director's releases: bosh, and bpm when that bosh needs it (the CPI release is built here)."""
+        if self.needs("releases.bosh"):
+            self.answer("releases.bosh", self._release("bosh release for the director", "releases.bosh",
+                                                       DEFAULT_BOSH_RELEASE))
+        version = str(self.current("releases.bosh.version", ""))
+        major = version.split(".")[0]
+        if major.isdigit() and int(major) >= BPM_FROM_BOSH and self.needs("releases.bpm"):
+            console.print(f"bosh {version} runs its jobs under bpm: the director needs the bpm release too.")
+            self.answer("releases.bpm", self._release("bpm release", "releases.bpm", DEFAULT_BPM_RELEASE))
+
+    def _release(self, what: str, key: str, default: str) -> dict[str, Any]:
+        spec = self._ask_source(what, key, default)
+        source = spec.get("url") or spec["file"]
+        version = checks.release_version(source)
+        if version is None:
+            version = ask("Its version", str(self.current(f"{key}.version", "")) or None)
+        return {"version": version, **spec}
+
     def ask_cf(self) -> None:
         if self.needs("cf.system_domain"):
-            self.answer("cf.system_domain", ask("Cloud Foundry system domain",
-                                                self.current("cf.system_domain", f"{self.name}.example.com")))
+            self.answer("cf.system_domain", self.ask("Cloud Foundry system domain", "cf.system_domain",
+                                                     self.current("cf.system_domain", f"{self.name}.example.com"),
+                                                     check=checks.domain_problem))
         if self.needs("releases.cf.version"):
-            self.answer("releases.cf.version", int(pick("cf-release version", CF_VERSIONS,
-                                                        str(self.current("releases.cf.version", 175)))))
+            version = ask("cf-release version (160 to 180)", str(self.current("releases.cf.version", 175)),
+                          check=checks.cf_version_problem)
+            self.answer("releases.cf.version", int(checks.cf_version(version)))
 
-    def run(self) -> None:
+    def run(self) -> bool:
+        """Ask what is unanswered; True when the config is complete."""
         for question in (self.ask_name, self.ask_credentials, self.ask_zone, self.ask_networking,
-                         self.ask_inception_vm, self.ask_keypair, self.ask_director, self.ask_stemcell, self.ask_cf):
+                         self.ask_inception_vm, self.ask_keypair, self.ask_director, self.ask_stemcell,
+                         self.ask_releases, self.ask_cf):
             question()
+        return self.finish()
+
+    def finish(self) -> bool:
+        try:
+            validate_config(self.data, str(self.path))
+        except ConfigError as exc:
+            console.print(f"[yellow]{escape(str(self.path))} is saved but not complete yet:[/]", highlight=False)
+            for problem in exc.problems:
+                console.print(f"  {escape(str(problem))}", highlight=False)
+            console.print("Run `inception init` again to answer what is missing, or edit the file (docs/config.md).")
+            return False
         console.print(f"[green]✓[/] {self.path} is complete. Next: `inception plan`, then `inception up`.")
+        return True
+
+
+
+def _ranges(net: ipaddress.IPv4Network) -> dict[str, list[str]]:
+    """BOSH's address plan in a network: .2-.9 reserved, static IPs from .10 (smaller networks: all static)."""
+    base, last = net.network_address, net.broadcast_address - 1
+    if net.num_addresses < 32:
+        return {"static": [f"{base + 2}-{last}"]}
+    return {"reserved": [f"{base + 2}-{base + 9}"], "static": [f"{base + 10}-{min(last, base + 100)}"]}
+
+
+def _first_free(subnet: ipaddress.IPv4Network, net: dict[str, Any]) -> str:
+    """The default director address: the first static one that is not the gateway."""
+    for candidate in subnet.hosts():
+        if not checks.address_problem(str(candidate), subnet, gateway=net.get("gateway"),
+                                      reserved=net.get("reserved", [])):
+            return str(candidate)
+    return str(subnet.network_address + 1)
 
 
 def _index(items: list[dict[str, Any]], name: str | None, fallback: int) -> int:
@@ -289,20 +484,5 @@ def _offering_columns() -> list[tuple[str, Callable[[dict], Any]]]:
             ("memory (MB)", lambda o: o.get("memory"))]
 
 
-def _cidr_problem(value: str) -> str | None:
-    try:
-        ipaddress.IPv4Network(value)
-    except ValueError as exc:
-        return f"not a network address: {exc}"
-    return None
-
-
-def _ip_problem(value: str, subnet: ipaddress.IPv4Network) -> str | None:
-    try:
-        return None if ipaddress.IPv4Address(value) in subnet else f"{value} is outside {subnet}"
-    except ValueError:
-        return f"{value} is not an IPv4 address"
-
-
-def run_wizard(path: Path, *, reconfigure: bool, flags: Flags | None = None) -> None:
-    Wizard(path, flags or Flags(), reconfigure).run()
+def run_wizard(path: Path, *, reconfigure: bool, flags: Flags | None = None) -> bool:
+    return Wizard(path, flags or Flags(), reconfigure).run()

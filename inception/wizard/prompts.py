@@ -1,38 +1,82 @@
-"""Terminal questions: numbered menus with the default marked, plain answers with a default."""
+"""Terminal questions: menus answered by number or by name, plain answers with a default. A bad answer is
+never fatal: the reason is shown and the question asked again."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from rich.prompt import IntPrompt, Prompt
+from rich.markup import escape
+from rich.prompt import Prompt
 
 from inception.cloud.report import console, table
+
+Check = Callable[[str], "str | None"]
+
+
+def _say_problem(problem: str) -> None:
+    console.print(f"[red]{escape(problem)}[/]", highlight=False)
+
+
+def match_name(answer: str, names: Sequence[str]) -> int | None | str:
+    """Index of the name `answer` means: exact (any case), else the only name starting with it. A str is the
+    reason it means none or several."""
+    lowered = [name.lower() for name in names]
+    text = answer.strip().lower()
+    if text in lowered:
+        return lowered.index(text)
+    starts = [i for i, name in enumerate(lowered) if name.startswith(text)]
+    if len(starts) == 1:
+        return starts[0]
+    if starts:
+        return f"{answer!r} could be {', '.join(names[i] for i in starts)}: type more of the name"
+    return None
 
 
 def choose(title: str, items: list[dict[str, Any]], columns: list[tuple[str, Callable[[dict], Any]]],
            default: int = 0) -> dict[str, Any]:
-    """A numbered table of `items`; returns the one picked (Enter takes the row marked with *)."""
+    """A numbered table of `items` (the first column is the name); the answer is a number or a name, Enter
+    takes the row marked with *."""
     rows = [[f"{i + 1}{'*' if i == default else ''}", *(get(item) for _, get in columns)] for i, item in enumerate(items)]
     console.print(table(title, ["#", *(name for name, _ in columns)], rows))
+    names = [str(columns[0][1](item)) for item in items]
     while True:
-        picked = IntPrompt.ask("Number", default=default + 1, console=console)
-        if 1 <= picked <= len(items):
-            return items[picked - 1]
-        console.print(f"[red]Pick 1 to {len(items)}[/]")
+        answer = (Prompt.ask("Number or name", default=str(default + 1), console=console) or "").strip()
+        if answer.isdigit():
+            if 1 <= int(answer) <= len(items):
+                return items[int(answer) - 1]
+            _say_problem(f"there is no number {answer} here: pick 1 to {len(items)}, or type a name")
+            continue
+        found = match_name(answer, names)
+        if isinstance(found, int):
+            return items[found]
+        _say_problem(found or f"no {title.lower()} entry is called {answer!r}: pick 1 to {len(items)}, or one of "
+                               f"{', '.join(names)}")
 
 
-def ask(question: str, default: str | None = None, *, secret: bool = False,
-        check: Callable[[str], str | None] = lambda value: None) -> str:
-    """A free answer; `check` returns an error text to ask again."""
+def ask(question: str, default: str | None = None, *, secret: bool = False, check: Check = lambda value: None,
+        optional: bool = False) -> str:
+    """A free answer; `check` returns the reason it is wrong (then it is asked again). An empty answer is
+    accepted only when `optional`."""
     while True:
-        value = Prompt.ask(question, default=default, password=secret, console=console)
-        value = (value or "").strip()
-        problem = "an answer is needed" if not value else check(value)
+        value = (Prompt.ask(question, default=default, password=secret, console=console) or "").strip()
+        if not value:
+            if optional:
+                return value
+            _say_problem("an answer is needed")
+            continue
+        problem = check(value)
         if problem is None:
             return value
-        console.print(f"[red]{problem}[/]")
+        _say_problem(problem)
 
 
-def pick(question: str, options: list[str], default: str) -> str:
-    return Prompt.ask(question, choices=options, default=default, console=console)
-
+def pick(question: str, options: list[str], default: str,
+         normalize: Callable[[str], str] = lambda value: value) -> str:
+    """One of `options` (any case, or a prefix only one option starts with); `normalize` maps the forms the
+    docs allow (`v175`) to an option."""
+    while True:
+        answer = (Prompt.ask(escape(f"{question} [{'/'.join(options)}]"), default=default, console=console) or "").strip()
+        found = match_name(normalize(answer), options)
+        if isinstance(found, int):
+            return options[found]
+        _say_problem(found or f"{answer!r} is not one of {', '.join(options)}")

@@ -1,8 +1,11 @@
 """`inception init` through a pseudo-terminal: every prompt answered, the config saved after each answer, a
-re-run asking only what is still unanswered."""
+re-run asking only what is still unanswered, wrong answers explained and asked again (never the end of the
+wizard), and the configs it writes brought up and torn down with no manual step."""
 from __future__ import annotations
 
 import io
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,11 +26,15 @@ def cloud(request: pytest.FixtureRequest):
     sim.stop()
 
 
+def _env(cloud, cwd: Path, **env: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "TERM": "vt100", "NO_COLOR": "1",
+            **cloud.env(), **env}
+
+
 def _spawn(cloud, cwd: Path, *args: str, **env: str) -> pexpect.spawn:
     """`inception init ARGS` in a pty; `env` adds to or overrides the environment (the simulator's credentials)."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "TERM": "dumb", "NO_COLOR": "1", **cloud.env(), **env}
-    child = pexpect.spawn(INCEPTION[0], ["init", *args], cwd=str(cwd), env=env, encoding="utf-8", timeout=30,
-                          dimensions=(60, 200))
+    child = pexpect.spawn(INCEPTION[0], ["init", *args], cwd=str(cwd), env=_env(cloud, cwd, **env), encoding="utf-8",
+                          timeout=30, dimensions=(60, 200))
     child.logfile_read = sys.stdout
     return child
 
@@ -38,73 +45,183 @@ def _answer(child: pexpect.spawn, pairs: list[tuple[str, str]]) -> None:
         child.sendline(answer)
 
 
-def test_wizard_advanced_zone_writes_a_valid_config(cloud, tmp_path: Path) -> None:
+def _refused(child: pexpect.spawn, answer: str, hint: str, prompt: str) -> None:
+    """A wrong `answer`: the wizard says why (`hint`, no regex) and asks `prompt` again."""
+    child.sendline(answer)
+    child.expect(hint)
+    child.expect(prompt)
+    assert "^" not in child.before and "Traceback" not in child.before
+
+
+def _inception(cloud, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([*INCEPTION, *args], cwd=cwd, env=_env(cloud, cwd), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, f"inception {' '.join(args)}: rc {result.returncode}\n{result.stdout}{result.stderr}"
+    return result
+
+
+def _bring_up_and_tear_down(cloud, cwd: Path, name: str) -> str:
+    """plan -> up -> status -> destroy on the config the wizard wrote, no flag, no edit; returns up's output."""
+    plan = _inception(cloud, cwd, "plan")
+    assert "create" in plan.stdout and "refused" not in plan.stdout.lower()
+    up = _inception(cloud, cwd, "up", "--non-interactive")
+    status = _inception(cloud, cwd, "status")
+    assert f"{name}-inception" in status.stdout and "Running" in status.stdout
+    _inception(cloud, cwd, "destroy", "--yes")
+    tags = [t for t in cloud.resources().get("tag", []) if t["key"] == "inception-environment" and t["value"] == name]
+    assert tags == []
+    return up.stdout
+
+
+ADVANCED = [("Environment name", "wiz")]
+ADVANCED_AFTER_CREDENTIALS = [
+    ("Number or name", "sim-adv"),                     # zones by (a prefix of) name, in any case
+    ("Number or name", "1"),                           # networks: 1 = create a new one
+    ("Network name", ""), ("Its CIDR", "10.9.0.0/24"), ("Reach the inception", "port"),
+    ("Egress allowed", "")]
+
+
+def test_wizard_advanced_zone_asks_again_on_bad_answers_and_writes_a_config_that_comes_up(cloud, tmp_path: Path) -> None:
     child = _spawn(cloud, tmp_path)
-    _answer(child, [("Environment name", "wiz")])
+    _answer(child, ADVANCED)
     child.expect("CloudStack API at .* answers with these")
-    _answer(child, [("Number", "2"),                      # zones: 1 Sim-Basic, 2 Sim-Advanced
-                    ("Number", "1"),                      # networks: 1 = create a new one
-                    ("Network name", ""), ("Its CIDR", "10.9.0.0/24"), ("Reach the inception", "port-forwarding"),
-                    ("Egress allowed", ""), ("CIDRs allowed", "198.51.100.0/24, 203.0.113.0/24"),
-                    (r"Number \(2\)", ""),                # inception offering: the default is marked
-                    (r"Number \(1\)", ""),                # template
+    _answer(child, ADVANCED_AFTER_CREDENTIALS)
+    child.expect("CIDRs allowed")
+    _refused(child, "foo", "'foo' is not a CIDR: write a network and its prefix length", "CIDRs allowed")
+    _refused(child, "10.0.0.300/8", "is not a CIDR: write four numbers 0-255", "CIDRs allowed")
+    child.sendline("198.51.100.0/24, 203.0.113.0/24")
+    _answer(child, [(r"Number or name.{0,12}\(2\)", "small"),      # inception offering by name
+                    (r"Number or name.{0,12}\(1\)", ""),          # template
                     ("SSH keypair", "create"), ("Keypair name", ""),
-                    (r"Number \(2\)", ""),                # director offering
-                    ("disk size", "20480"), ("Director IP", "10.9.0.99"),
-                    ("Stemcell", "https://example.com/stemcell.tgz"), ("SHA-1", "a" * 40), ("template", "url"),
-                    ("system domain", "cf.wiz.example.com"), ("cf-release version", "172")])
+                    (r"Number or name.{0,12}\(2\)", "9"),         # director offering: no such number...
+                    ("there is no number 9 here: pick 1 to 3", ""),   # ...asked again, Enter takes the default
+                    ("disk size", "20480")])
+    child.expect("Director IP")
+    _refused(child, "10.9.0.1", "10.9.0.1 is the network's gateway", "Director IP")
+    _refused(child, "10.9.1.5", "outside the network 10.9.0.0/24", "Director IP")
+    child.sendline("10.9.0.99")
+    child.expect("none: reach the director through the inception VM")   # the network does not exist yet
+    _answer(child, [("Number or name", ""),
+                    ("Stemcell", "https://example.com/stemcell.tgz")])
+    child.expect("SHA-1")
+    _refused(child, "not-hex-at-all", "is not a checksum: a SHA-1 is 40 hex digits", "SHA-1")
+    child.sendline("a" * 40)
+    _answer(child, [("template", "url"), ("bosh release for the director", ""), ("SHA-1", "b" * 40)])
+    child.expect("system domain")
+    _refused(child, "not a domain", "is not a DNS domain", "system domain")
+    child.sendline("cf.wiz.example.com")
+    child.expect("cf-release version")
+    _refused(child, "v99", "renders cf-release 160 to 180", "cf-release version")
+    child.sendline("v172")                               # the docs' form
     child.expect("is complete")
     child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
     config = load_config(tmp_path / "inception.yml")
     assert config.name == "wiz" and config.cloudstack["zone"] == "Sim-Advanced" and config.zone_type == "advanced"
     assert config.networks[0]["cloudstack_network"] == "wiz-net" and config.networks[0]["cidr"] == "10.9.0.0/24"
     assert config["inception"]["public_access"] == "port-forwarding"
     assert config["inception"]["allowed_cidrs"] == ["198.51.100.0/24", "203.0.113.0/24"]
-    assert config["inception"]["offering"] == "Medium Instance" and config["inception"]["template"] == "Ubuntu 22.04 LTS"
+    assert config["inception"]["offering"] == "Small Instance" and config["inception"]["template"] == "Ubuntu 22.04 LTS"
     assert config["offerings"]["director"] == {"compute": "Medium Instance", "disk_size": 20480}
     assert config.director["ip"] == "10.9.0.99" and config["stemcell"]["sha1"] == "a" * 40
+    assert config["releases"]["bosh"] == {"version": "262.3", "sha1": "b" * 40,
+                                          "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3"}
     assert config["releases"]["cf"]["version"] == 172 and config["inception"]["upload_mode"] == "url"
     assert "secret_key" not in config.cloudstack      # it came from CLOUDSTACK_SECRET: never copied into the file
     assert (tmp_path / "inception.yml").stat().st_mode & 0o777 == 0o600
 
-    # --reconfigure asks everything again with the current answers as defaults: Enter keeps each one
+    # --reconfigure asks everything again with the current answers as defaults: Enter keeps each one; a new
+    # CIDR makes the old director IP wrong: it is dropped and asked again with a default inside the new CIDR,
+    # and a bad answer on the way loses none of the new ones
     before = yaml.safe_load((tmp_path / "inception.yml").read_text())
     child = _spawn(cloud, tmp_path, "--reconfigure")
-    _answer(child, [("Environment name", ""), ("Number", ""), ("Number", ""), ("Network name", ""),
-                    ("Its CIDR", ""), ("Reach the inception", ""), ("Egress allowed", ""), ("CIDRs allowed", ""),
-                    ("Number", ""), ("Number", ""), ("SSH keypair", ""), ("Keypair name", ""), ("Number", ""),
-                    ("disk size", ""), ("Director IP", ""), ("Stemcell", ""), ("SHA-1", ""), ("template", ""),
-                    ("system domain", ""), (r"cf-release version.*\(172\)", "168")])
+    _answer(child, [("Environment name", ""), ("Number or name", ""), ("Number or name", ""), ("Network name", ""),
+                    ("Its CIDR", "10.8.0.0/24"), ("Reach the inception", ""), ("Egress allowed", ""),
+                    ("CIDRs allowed", "")])
+    child.expect("director.ip no longer fits")
+    _answer(child, [("Number or name", ""), ("Number or name", ""), ("SSH keypair", ""), ("Keypair name", ""),
+                    ("Number or name", ""), ("disk size", "")])
+    child.expect(r"Director IP \(a free address of 10.8.0.0/24\).{0,12}\(10.8.0.10\)")
+    _refused(child, "10.8.0.1", "is the network's gateway", "Director IP")
+    child.sendline("")
+    _answer(child, [("Number or name", ""), ("Stemcell", ""), ("SHA-1", ""), ("template", ""),
+                    ("bosh release", ""), ("SHA-1", ""), ("system domain", "")])
+    _answer(child, [(r"cf-release version.*\(172\)", "168")])
     child.expect("is complete")
     child.expect(pexpect.EOF)
     after = yaml.safe_load((tmp_path / "inception.yml").read_text())
-    assert after["releases"]["cf"].pop("version") == 168 and before["releases"]["cf"].pop("version") == 172
+    assert after["networks"][0]["cidr"] == "10.8.0.0/24" and after["director"] == {"ip": "10.8.0.10"}
+    assert after["releases"]["cf"]["version"] == 168
+    for changed in (after, before):
+        changed["releases"]["cf"].pop("version"), changed.pop("networks"), changed.pop("director")
     assert after == before
+
+    up = _bring_up_and_tear_down(cloud, tmp_path, "wiz")
+    assert "created  network wiz-net" in " ".join(up.split()) or "wiz-net" in up
+
+
+def test_wizard_basic_zone_gives_the_director_a_fixed_address_and_comes_up(cloud, tmp_path: Path) -> None:
+    (tmp_path / "bosh-stemcell.tgz").write_bytes(b"not really a stemcell")
+    child = _spawn(cloud, tmp_path)
+    _answer(child, [("Environment name", "wizb"), ("Number or name", "Sim-Basic"),
+                    ("Security group to create", "")])
+    child.expect(r"guest network guestNetworkForBasicZone is 192\.0\.2\.0/24")
+    _answer(child, [("CIDRs allowed", ""), ("Number or name", ""), ("Number or name", ""),
+                    ("SSH keypair", "import")])
+    child.expect("Public key file")
+    (tmp_path / "not-a-key.pub").write_text("hello\n")
+    _refused(child, str(tmp_path / "not-a-key.pub"), "is not an OpenSSH public key", "Public key file")
+    key = tmp_path / "id_ed25519.pub"
+    key.write_text("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkz2Yq1LiJ8ZsWl0cx4h0yEY0b8d9pyKZgB6JmB6fVu wiz@test\n")
+    child.sendline(str(key))
+    _answer(child, [("Keypair name", ""), ("Number or name", ""), ("disk size", "")])
+    child.expect(r"Director IP \(a free address of 192\.0\.2\.0/24\).{0,12}\(192\.0\.2\.10\)")
+    _refused(child, "192.0.2.1", "is the network's gateway", "Director IP")
+    child.sendline("")
+    child.expect("Stemcell")
+    _refused(child, "missing.tgz", "missing.tgz does not exist", "Stemcell")
+    child.sendline("bosh-stemcell.tgz")
+    _answer(child, [("template", ""), ("bosh release", ""),
+                    ("SHA-1", "c" * 40), ("system domain", ""), ("cf-release version", "")])
+    child.expect("is complete")
+    child.expect(pexpect.EOF)
+    config = load_config(tmp_path / "inception.yml")
+    assert config.networks == [{"name": "default", "type": "manual", "cidr": "192.0.2.0/24", "gateway": "192.0.2.1",
+                                "reserved": ["192.0.2.2-192.0.2.9"], "static": ["192.0.2.10-192.0.2.100"],
+                                "security_groups": ["wizb-bosh"], "dns": ["8.8.8.8"]}]
+    assert config.director["ip"] == "192.0.2.10" and config["inception"]["public_key_file"] == str(key)
+    _bring_up_and_tear_down(cloud, tmp_path, "wizb")
 
 
 def test_interrupted_wizard_resumes_with_unanswered_questions_only(cloud, tmp_path: Path) -> None:
     child = _spawn(cloud, tmp_path)
-    _answer(child, [("Environment name", "wiz2"), ("Number", "1"), ("Security group to create", "wiz2-sg"),
+    _answer(child, [("Environment name", "wiz2"), ("Number or name", "1"), ("Security group to create", "wiz2-sg"),
                     ("CIDRs allowed", "")])
-    child.expect("Number")                # the inception offering menu: interrupt here
+    child.expect("Number or name")        # the inception offering menu: interrupt here
     child.sendcontrol("c")
+    child.expect("answers given so far are saved")
     child.expect(pexpect.EOF)
     saved = yaml.safe_load((tmp_path / "inception.yml").read_text())
-    assert saved["networks"] == [{"name": "default", "security_groups": ["wiz2-sg"]}]
+    assert saved["networks"][0]["security_groups"] == ["wiz2-sg"]
     assert "inception" in saved and "offering" not in saved["inception"]
 
+    (tmp_path / "bosh-stemcell.tgz").write_bytes(b"stemcell")
     child = _spawn(cloud, tmp_path)
     index = child.expect(["Environment name", "Zones", "Compute offerings for the inception VM"])
     assert index == 2                      # name, zone and networking are not asked again
     child.sendline("")
-    _answer(child, [("Number", ""), ("SSH keypair", "create"), ("Keypair name", ""), ("Number", ""),
-                    ("disk size", ""), ("Stemcell", "bosh-stemcell.tgz"), ("template", ""),
+    _answer(child, [("Number or name", ""), ("SSH keypair", "create"), ("Keypair name", ""), ("Number or name", ""),
+                    ("disk size", ""), ("Director IP", ""), ("Stemcell", "bosh-stemcell.tgz"), ("template", ""),
+                    ("bosh release", "https://example.com/bosh-270.1.tgz"), ("SHA-1", "d" * 40),
+                    ("needs the bpm release too", ""), ("bpm release", ""), ("SHA-1", "e" * 40),
                     ("system domain", ""), ("cf-release version", "")])
     child.expect("is complete")
     child.expect(pexpect.EOF)
     config = load_config(tmp_path / "inception.yml")
     assert config.name == "wiz2" and config["stemcell"] == {"file": "bosh-stemcell.tgz",
                                                             "name": "bosh-cloudstack-kvm-ubuntu", "version": "latest"}
+    assert config["releases"]["bosh"]["version"] == "270.1" and config["releases"]["bpm"]["version"] == "1.1.0"
 
 
 def test_wrong_credentials_are_reported_and_asked_again_with_the_tried_ones_as_defaults(cloud, tmp_path: Path) -> None:
@@ -113,11 +230,11 @@ def test_wrong_credentials_are_reported_and_asked_again_with_the_tried_ones_as_d
     child.logfile_read = transcript
     _answer(child, [("Environment name", "creds")])
     child.expect("unable to verify user credentials and/or request signature")
-    _answer(child, [(r"API endpoint \(http://127\.0\.0\.1:\d+/client/api\)", ""),   # the endpoint tried
+    _answer(child, [(r"API endpoint.{0,12}\(http://127\.0\.0\.1:\d+/client/api\)", ""),   # the endpoint tried
                     ("API key", ""),
                     ("Secret key", cloud.secret_key)])
     child.expect("answers with these")
-    child.expect(r"Number \(1\)")   # the zones menu: credentials accepted
+    child.expect(r"Number or name.{0,12}\(1\)")   # the zones menu: credentials accepted
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
     saved = yaml.safe_load((tmp_path / "inception.yml").read_text())
@@ -125,4 +242,15 @@ def test_wrong_credentials_are_reported_and_asked_again_with_the_tried_ones_as_d
     assert (tmp_path / "inception.yml").stat().st_mode & 0o777 == 0o600
     assert cloud.secret_key not in transcript.getvalue()   # typed without echo, never printed
     assert "Traceback" not in transcript.getvalue()
-    assert f"APIkey({cloud.api_key}):" in "".join(transcript.getvalue().split())   # the key tried, as the default
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", transcript.getvalue())   # without the bold of the defaults
+    assert f"APIkey({cloud.api_key}):" in "".join(plain.split())   # the key tried, as the default
+
+
+def test_init_without_a_terminal_says_why_and_what_to_do_instead(tmp_path: Path) -> None:
+    result = subprocess.run([*INCEPTION, "init"], cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert result.returncode == 2 and result.stdout == ""
+    message = " ".join(result.stderr.split())
+    assert "needs a terminal" in message and "docs/config.md" in message and "inception up" in message
+    assert len(result.stderr.strip().splitlines()) == 1 and "Aborted" not in result.stderr
+    assert not (tmp_path / "inception.yml").exists()
