@@ -137,7 +137,8 @@ def cf_version_problem(value: str) -> str | None:
     text = cf_version(value)
     if text.isdigit() and int(text) in CF_VERSIONS:
         return None
-    return f"{value!r}: this project renders cf-release {CF_VERSIONS.start} to {CF_VERSIONS.stop - 1} (e.g. 175 or v175)"
+    first, last = CF_VERSIONS.start, CF_VERSIONS.stop - 1
+    return f"{value!r}: this project renders cf-release {first} to {last} (e.g. 175 or v175)"
 
 
 def release_version(source: str) -> str | None:

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
+from rich.prompt import Confirm
 
 from cpi.cloudstack.client import CloudStackClient
 from cpi.cloudstack.errors import CloudStackError
 from inception.cloud.choices import default_offering, default_template, is_ubuntu, offering_size
+from inception.cloud.preflight import preflight
 from inception.cloud.report import console
+from inception.cloud.session import is_simulator
 from inception.config.loader import ConfigError, Problem, save_config, validate_config
 from inception.config.yamlio import YamlError, load_yaml
 from inception.wizard import checks
@@ -29,6 +32,7 @@ from inception.wizard.prompts import Check, ask, choose, pick
 DEFAULT_BOSH_RELEASE = "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3"
 BPM_FROM_BOSH = 264          # bosh >= 264 runs its jobs under bpm (docs/config.md, releases.bpm)
 DEFAULT_BPM_RELEASE = "https://bosh.io/d/github.com/cloudfoundry-incubator/bpm-release?v=1.1.0"
+DEFAULT_BOSH_CLI = "https://github.com/cloudfoundry/bosh-cli/releases/download/v7.9.5/bosh-cli-7.9.5-linux-amd64"
 
 
 @dataclass
@@ -87,6 +91,7 @@ class Wizard:
         self.data: dict[str, Any] = self._load()
         self._client: CloudStackClient | None = None
         self._zone: dict[str, Any] | None = None
+        self._remote: bool | None = None
 
     def _load(self) -> dict[str, Any]:
         if not self.path.exists():
@@ -435,26 +440,82 @@ class Wizard:
                           check=checks.cf_version_problem)
             self.answer("releases.cf.version", int(checks.cf_version(version)))
 
+    def ask_bosh_cli(self) -> None:
+        """Where the inception VM downloads the bosh CLI (checked by its sha256): only when create-env runs
+        there, i.e. not on a simulator's OS-less VMs."""
+        if not self.remote or not self.needs("inception.bosh_cli"):
+            return
+        url = self.ask("bosh CLI for the inception VM (linux-amd64 binary URL)", "inception.bosh_cli.url",
+                       self.current("inception.bosh_cli.url", DEFAULT_BOSH_CLI),
+                       check=lambda v: None if v.startswith(("https://", "http://", "file://")) else
+                       f"{v!r} is not a URL: give the https:// address of the bosh-cli-*-linux-amd64 release asset")
+        known = self.current("inception.bosh_cli.sha256") if url == self.current("inception.bosh_cli.url") else None
+        sha256 = ask("Its SHA-256 (64 hex digits, from the release's checksums)", known,
+                     check=lambda v: None if checks.HEX_SHA256.fullmatch(v) else
+                     f"{v!r} is not a SHA-256: 64 hex digits (0-9, a-f), as the bosh-cli release lists it")
+        self.answer("inception.bosh_cli", {"url": url, "sha256": sha256})
+
+    @property
+    def remote(self) -> bool:
+        """Does create-env run on the inception VM over SSH? (As `up` decides: not on a simulator, unless
+        inception.ssh_address points SSH elsewhere.)"""
+        if self._remote is None:
+            self._remote = bool(self.current("inception.ssh_address")) or \
+                not is_simulator(self.client.endpoint, self.client.verify)
+        return self._remote
+
+    QUESTIONS = ("ask_name", "ask_credentials", "ask_zone", "ask_networking", "ask_inception_vm", "ask_keypair",
+                 "ask_director", "ask_stemcell", "ask_releases", "ask_bosh_cli", "ask_cf")
+
     def run(self) -> bool:
-        """Ask what is unanswered; True when the config is complete."""
-        for question in (self.ask_name, self.ask_credentials, self.ask_zone, self.ask_networking,
-                         self.ask_inception_vm, self.ask_keypair, self.ask_director, self.ask_stemcell,
-                         self.ask_releases, self.ask_cf):
-            question()
-        return self.finish()
+        """Ask what is unanswered, then the pre-flight `plan` and `up` run; True when it passes. The answers
+        pre-flight finds wrong can be given again at once."""
+        while True:
+            for question in self.QUESTIONS:
+                getattr(self, question)()
+            problems = self.check()
+            if not problems:
+                console.print(f"[green]✓[/] {self.path} is complete and passes the pre-flight checks. Next: "
+                              "`inception plan`, then `inception up`.", highlight=False)
+                return True
+            console.print(f"[yellow]{escape(str(self.path))} is saved, but `inception up` would refuse it:[/]",
+                          highlight=False)
+            for problem in problems:
+                console.print(f"  [red]✗[/] {escape(str(problem))}", highlight=False)
+            again = list(dict.fromkeys(k for k in map(_question_key, (p.key for p in problems)) if k))
+            if not again or not Confirm.ask(f"Answer {', '.join(again)} again now?", default=True, console=console):
+                console.print("Fix them (here with `inception init --reconfigure`, or in the file: docs/config.md), "
+                              "then run `inception init` again to check.", highlight=False)
+                return False
+            self.reconfigure = False           # from here on only what is unset is asked
+            for key in again:
+                _unset(self.data, key)
+            save_config(self.path, self.data)
 
-    def finish(self) -> bool:
+    def check(self) -> list[Problem]:
+        """The config's validation, then (when it is complete) the pre-flight `plan` and `up` run."""
         try:
-            validate_config(self.data, str(self.path))
+            config = validate_config(copy.deepcopy(self.data), str(self.path))
         except ConfigError as exc:
-            console.print(f"[yellow]{escape(str(self.path))} is saved but not complete yet:[/]", highlight=False)
-            for problem in exc.problems:
-                console.print(f"  {escape(str(problem))}", highlight=False)
-            console.print("Run `inception init` again to answer what is missing, or edit the file (docs/config.md).")
-            return False
-        console.print(f"[green]✓[/] {self.path} is complete. Next: `inception plan`, then `inception up`.")
-        return True
+            return exc.problems
+        return preflight(config, self.client, remote=self.remote)
 
+
+# The config keys the questions set, in order; a problem's key maps to the question that answers it.
+QUESTION_KEYS = ("name", "cloudstack.zone", "networks", "inception.allowed_cidrs", "inception.public_access",
+                 "inception.egress_cidrs", "inception.offering", "inception.template", "inception.keypair",
+                 "offerings.director.compute", "offerings.director.disk_size", "director.ip", "director.public_ip",
+                 "stemcell", "releases.bosh", "releases.bpm", "inception.bosh_cli", "cf.system_domain",
+                 "releases.cf.version")
+ASKED_WITH = {"cloudstack.zone_type": "cloudstack.zone", "offerings.vm_types": "offerings.director.compute",
+              "inception.public_key_file": "inception.keypair", "inception.upload_mode": "stemcell"}
+
+
+def _question_key(key: str) -> str | None:
+    for alias, asked in ASKED_WITH.items():
+        if _within(key, alias):
+            return asked
+    return next((k for k in QUESTION_KEYS if _within(key, k)), None)
 
 
 def _ranges(net: ipaddress.IPv4Network) -> dict[str, list[str]]:

@@ -81,7 +81,7 @@ ADVANCED_AFTER_CREDENTIALS = [
     ("Egress allowed", "")]
 
 
-def test_wizard_advanced_zone_asks_again_on_bad_answers_and_writes_a_config_that_comes_up(cloud, tmp_path: Path) -> None:
+def test_wizard_advanced_zone_asks_again_on_bad_answers_and_writes_a_config_that_comes_up(cloud, tmp_path) -> None:
     child = _spawn(cloud, tmp_path)
     _answer(child, ADVANCED)
     child.expect("CloudStack API at .* answers with these")
@@ -214,7 +214,7 @@ def test_interrupted_wizard_resumes_with_unanswered_questions_only(cloud, tmp_pa
     _answer(child, [("Number or name", ""), ("SSH keypair", "create"), ("Keypair name", ""), ("Number or name", ""),
                     ("disk size", ""), ("Director IP", ""), ("Stemcell", "bosh-stemcell.tgz"), ("template", ""),
                     ("bosh release", "https://example.com/bosh-270.1.tgz"), ("SHA-1", "d" * 40),
-                    ("needs the bpm release too", ""), ("bpm release", ""), ("SHA-1", "e" * 40),
+                    ("needs the bpm release too", ""), ("SHA-1", "e" * 40),
                     ("system domain", ""), ("cf-release version", "")])
     child.expect("is complete")
     child.expect(pexpect.EOF)
@@ -254,3 +254,46 @@ def test_init_without_a_terminal_says_why_and_what_to_do_instead(tmp_path: Path)
     assert "needs a terminal" in message and "docs/config.md" in message and "inception up" in message
     assert len(result.stderr.strip().splitlines()) == 1 and "Aborted" not in result.stderr
     assert not (tmp_path / "inception.yml").exists()
+
+
+def _hand_written(tmp_path: Path, **offering: str) -> Path:
+    """A complete basic-zone config written by hand but for its keypair, upload mode, bpm and CF domain, whose
+    director offering does not exist in the cloud: the config's own validation passes it, only pre-flight can tell."""
+    from tests.inception.conftest import basic_config, bootstrappable
+
+    config = bootstrappable(basic_config("hand"))
+    config["offerings"] = {**config["offerings"], "director": {"compute": "Huge Instance", "disk_size": 40960}}
+    path = tmp_path / "inception.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+HAND_WRITTEN_GAPS = [("SSH keypair", ""), ("Keypair name", ""), ("template", ""), ("bpm release", ""),
+                     ("SHA-1", "e" * 40), ("system domain", "")]
+
+
+def test_wizard_says_complete_only_when_preflight_passes_and_asks_the_wrong_answers_again(cloud, tmp_path) -> None:
+    path = _hand_written(tmp_path)
+    child = _spawn(cloud, tmp_path)
+    _answer(child, HAND_WRITTEN_GAPS)
+    child.expect("`inception up` would refuse it")
+    child.expect(r"offerings.director.compute: no compute offering named 'Huge Instance'")
+    child.expect(r"Answer offerings.director.compute again now\?")
+    child.sendline("y")
+    child.expect("Compute offerings for the director")
+    _answer(child, [("Number or name", "large")])
+    child.expect("is complete and passes the pre-flight checks")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert load_config(path)["offerings"]["director"]["compute"] == "Large Instance"
+
+
+def test_wizard_declined_reanswer_lists_what_to_do_and_fails(cloud, tmp_path) -> None:
+    _hand_written(tmp_path)
+    child = _spawn(cloud, tmp_path)
+    _answer(child, [*HAND_WRITTEN_GAPS, (r"Answer offerings.director.compute again now\?", "n")])
+    child.expect("inception init --reconfigure")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1 and "is complete" not in child.before
