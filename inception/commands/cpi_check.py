@@ -58,7 +58,8 @@ def cpi_check(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Project config file; without it the "
                                           "embedded CloudStack simulator is started in a temporary directory."),
     zone: str = typer.Option("Sim-Basic", help="Simulator zone to use when no config is given."),
-    state_dir: Optional[Path] = typer.Option(None, help="Keep the embedded simulator's state here."),
+    state_dir: Optional[Path] = typer.Option(None, "--simulator-dir", help="Keep the embedded simulator's state "
+                                             "here (default: a temporary directory)."),
 ) -> None:
     """Drive the CPI executable through a full lifecycle (stemcell, VM, disk, snapshot) and clean up."""
     from cpi.lifecycle import CpiProcess, StepResult, run_lifecycle, simulator_check

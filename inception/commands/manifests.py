@@ -8,6 +8,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from inception.commands.up import CONFIG_OPTION
+
 if TYPE_CHECKING:
     from inception.config.loader import ProjectConfig
 
@@ -51,10 +53,12 @@ def _fill_zone_type(config: ProjectConfig) -> None:
 @manifests_app.command("render")
 def render_command(
     kind: str = typer.Argument(..., help=f"one of: {', '.join(KIND_NAMES)}"),
-    config_file: Path = typer.Option(..., "--config", "-c", help="project config (inception.yml)"),
-    ops_files: list[Path] = typer.Option([], "--ops-file", "-o", help="go-patch ops file, applied in order"),
-    vars_files: list[Path] = typer.Option([], "--vars-file", "-l", help="YAML file of variable values"),
-    var: list[str] = typer.Option([], "--var", "-v", help="a variable: name=value"),
+    config_file: Path = CONFIG_OPTION,
+    ops_files: list[Path] = typer.Option([], "--ops-file", "-o", metavar="<path>",
+                                         help="go-patch ops file, applied in order (repeatable, as in the bosh CLI)"),
+    vars_files: list[Path] = typer.Option([], "--vars-file", "-l", metavar="<path>",
+                                          help="YAML file of variable values (repeatable)"),
+    var: list[str] = typer.Option([], "--var", "-v", metavar="<name=value>", help="a variable (repeatable)"),
     output: Optional[Path] = typer.Option(None, "--output", help="write here (mode 0600) instead of stdout"),
     vars_store: Optional[Path] = typer.Option(None, "--vars-store",
                                               help="generated secrets file (default .inception/<env>/<kind>-vars.yml)"),

@@ -11,6 +11,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from inception.commands.up import CONFIG_OPTION, STATE_OPTION
+
 err = Console(stderr=True)
 
 
@@ -23,9 +25,8 @@ def environment_exports(state_dir: Path) -> dict[str, str]:
 
 
 def print_env(
-    config: Path = typer.Option(Path("inception.yml"), "--config", "-c", help="Project config file."),
-    state_dir: Optional[Path] = typer.Option(None, help="The environment's state dir (default: from the config).",
-                                             envvar="INCEPTION_STATE_DIR"),
+    config: Path = CONFIG_OPTION,
+    state_dir: Optional[Path] = STATE_OPTION,
 ) -> None:
     """Print BOSH_ENVIRONMENT, BOSH_CLIENT, BOSH_CLIENT_SECRET, BOSH_CA_CERT and BOSH_ALL_PROXY, ready for eval."""
     from inception.remote.connection import resolve_state_dir

@@ -12,7 +12,7 @@ err_console = Console(stderr=True)
 
 
 def build(
-    output: Path = typer.Option(Path("."), "--output", "-o", help="Directory the release tarball is written to."),
+    output: Path = typer.Option(Path("."), "--output", help="Directory the release tarball is written to."),
     version: Optional[str] = typer.Option(
         None, help="Release version (default: the project version, plus +dev.<commit> unless HEAD is tagged)."
     ),

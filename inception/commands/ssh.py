@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Optional
 import typer
 from rich.console import Console
 
+from inception.commands.up import CONFIG_OPTION, STATE_OPTION
+
 if TYPE_CHECKING:
     from inception.remote.connection import ConnectionInfo
     from inception.remote.ssh import SshTarget
@@ -56,9 +58,8 @@ def _interactive(info: ConnectionInfo) -> int:
 
 def ssh(
     command: Optional[list[str]] = typer.Argument(None, help="Command to run (after --); none: an interactive shell."),
-    config: Path = typer.Option(Path("inception.yml"), "--config", "-c", help="Project config file."),
-    state_dir: Optional[Path] = typer.Option(None, help="The environment's state dir (default: from the config).",
-                                             envvar="INCEPTION_STATE_DIR"),
+    config: Path = CONFIG_OPTION,
+    state_dir: Optional[Path] = STATE_OPTION,
 ) -> None:
     """Open a shell on the inception VM, or run one command there (`inception ssh -- bosh envs`)."""
     from inception.remote.connection import load_connection, resolve_state_dir

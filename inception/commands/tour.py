@@ -13,7 +13,8 @@ console = Console()
 
 
 def tour(
-    state_dir: Optional[Path] = typer.Option(None, help="Keep the simulator's state here (default: a temp dir)."),
+    state_dir: Optional[Path] = typer.Option(None, "--simulator-dir",
+                                             help="Keep the simulator's state here (default: a temp dir)."),
     zone: str = typer.Option("Sim-Basic", help="Zone to deploy the VM in."),
 ) -> None:
     """Start the embedded CloudStack simulator, list zones and offerings, deploy a VM, wait for it, destroy it."""
