@@ -8,7 +8,7 @@ import sys
 
 def test_tour_deploys_and_destroys_a_vm_on_the_embedded_simulator(tmp_path):
     state = tmp_path / "sim"
-    out = subprocess.run([sys.executable, "-m", "inception", "tour", "--state-dir", str(state)],
+    out = subprocess.run([sys.executable, "-m", "inception", "tour", "--simulator-dir", str(state)],
                          capture_output=True, text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert "Sim-Basic" in out.stdout and "Small Instance" in out.stdout
