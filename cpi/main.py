@@ -20,6 +20,19 @@ from cpi.protocol import BoshError, CloudError, CpiError, Request, failure, pars
 log = logging.getLogger("cpi")
 
 USAGE = "usage: cloudstack-cpi [--config PATH | PATH] < request.json"
+HELP = f"""cloudstack-cpi: the BOSH CPI for Apache CloudStack (BOSH's external CPI protocol).
+
+{USAGE}
+       cloudstack-cpi --help | --version
+
+Reads one JSON request on stdin ({{"method": ..., "arguments": [...], "context": {{...}}, "api_version": 2}}),
+writes one JSON response on stdout, logs on stderr. The exit code is 0 even on failure: errors are BOSH errors
+in the response. The director and `bosh create-env` run it through the cloudstack_cpi job's bin/cpi.
+
+Config (cpi.json, the job's cloudstack properties): --config PATH or a bare PATH, else
+$BOSH_JOBS_DIR/cloudstack_cpi/config/cpi.json (BOSH_JOBS_DIR defaults to /var/vcap/jobs).
+BOSH_LOG_LEVEL=debug logs more. See docs/cpi.md.
+"""
 
 
 def config_path_from(argv: list[str]) -> str | None:
@@ -80,8 +93,26 @@ def handle(text: str, argv: list[str]) -> dict[str, Any]:
         return failure(CloudError(f"{type(exc).__name__}: {exc}"))
 
 
+def _version() -> str:
+    """The installed CPI's version: the release's wheel (cloudstack-cpi) or this project's install."""
+    from importlib import metadata  # only here: every other start stays light (see the docstring)
+
+    for distribution in ("cloudstack-cpi", "cloudstack-inception"):
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown (not installed)"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if {"--help", "-h"} & set(argv):
+        sys.stdout.write(HELP)
+        return 0
+    if "--version" in argv:
+        sys.stdout.write(f"cloudstack-cpi {_version()}\n")
+        return 0
     buffer = io.StringIO()
     _setup_logging(buffer)
     sys.stdout.flush()
