@@ -367,12 +367,17 @@ class Wizard:
         network_name = (self.data.get("networks") or [{}])[0].get("cloudstack_network")
         network = next((n for n in self.client.list("listNetworks", zoneid=self.zone["id"])
                         if n["name"] == network_name), None)
+        # CloudStack makes the first address acquired on a network its source NAT address, which cannot take
+        # static NAT: acquire here only on a network that has its source NAT address already.
+        source_nat = network is not None and bool(self.client.list(
+            "listPublicIpAddresses", associatednetworkid=network["id"], issourcenat=True))
         acquire = {"ipaddress": f"(acquire a new one on {network_name} now)", "state": ""}
         none = {"ipaddress": "(none: reach the director through the inception VM)", "state": ""}
-        options = [*free, *([acquire] if network else []), none]
-        if network is None:
+        options = [*free, *([acquire] if source_nat else []), none]
+        if not source_nat:
             console.print(f"[dim]A public IP can be acquired for {escape(str(network_name))} once `inception up` has "
-                          "created it: then run `inception init --reconfigure`.[/]", highlight=False)
+                          "built it (its first address is its source NAT): then run `inception init "
+                          "--reconfigure`.[/]", highlight=False)
         current = self.current("director.public_ip")
         default = next((i for i, ip in enumerate(options) if ip["ipaddress"] == current), 0)
         chosen = choose("Public IP for the director (static NAT; ports 22, 6868, 25555 from the allowed CIDRs)",
