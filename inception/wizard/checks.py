@@ -81,9 +81,9 @@ def domain_problem(value: str) -> str | None:
 def checksum_problem(value: str) -> str | None:
     if HEX_SHA1.fullmatch(value) or (value.startswith("sha256:") and HEX_SHA256.fullmatch(value[7:])):
         return None
-    if HEX_SHA1.fullmatch(value.lower()) or HEX_SHA256.fullmatch(value.lower().removeprefix("sha256:")):
+    if value != value.lower() and not checksum_problem(value.lower()):
         return "write the checksum in lower case"
-    if HEX_SHA256.fullmatch(value):
+    if HEX_SHA256.fullmatch(value.lower()):
         return "that is a SHA-256: write it as sha256:<its 64 hex digits>"
     return (f"{value!r} is not a checksum: a SHA-1 is 40 hex digits (0-9, a-f), as bosh.io lists it "
             "(or sha256:<64 hex digits>)")

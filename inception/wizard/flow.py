@@ -122,18 +122,19 @@ class Wizard:
             if not stale:
                 break
             for key, problem in stale.items():
-                console.print(f"[yellow]{escape(key)} no longer fits ({escape(human(problem))}): removed, "
-                              "asked again[/]", highlight=False)
+                then = "asked again" if _question_key(key) else "set it again in the file if you need it"
+                console.print(f"[yellow]{escape(key)} no longer fits ({escape(human(problem))}): removed; "
+                              f"{then}[/]", highlight=False)
                 _unset(self.data, key)
         validate_config(self.data, str(self.path), partial=True)   # what cannot be settled is a bug: say so
         save_config(self.path, self.data)
 
     def ask(self, question: str, dotted: str, default: Any = None, *, check: Check | None = None,
-            convert: Callable[[str], Any] = str, optional: bool = False) -> str:
+            convert: Callable[[str], Any] = str) -> str:
         """A free answer to `dotted`, checked in words first, then by the config's validation."""
         def full_check(value: str) -> str | None:
             return (check(value) if check else None) or self.problem(dotted, convert(value))
-        return ask(question, None if default is None else str(default), check=full_check, optional=optional)
+        return ask(question, None if default is None else str(default), check=full_check)
 
     def needs(self, *keys: str) -> bool:
         return self.reconfigure or any(_get(self.data, k) is None for k in keys)
@@ -237,23 +238,25 @@ class Wizard:
                          convert=lambda g: [{"name": "default", "security_groups": [g]}])
         shared = [n for n in self.client.list("listNetworks", zoneid=self.zone["id"])
                   if n.get("type") == "Shared" and n.get("cidr")]
-        if len(shared) == 1:
-            cidr, gateway = shared[0]["cidr"], shared[0].get("gateway")
-            console.print(f"The zone's guest network {escape(shared[0]['name'])} is {cidr} (gateway {gateway}); "
-                          "the director gets a fixed address in it.", highlight=False)
-        else:
+        chosen: dict[str, Any] | None = shared[0] if len(shared) == 1 else None
+        if chosen:
+            console.print(f"The zone's guest network {escape(chosen['name'])} is {chosen['cidr']} (gateway "
+                          f"{chosen.get('gateway')}); the director gets a fixed address in it.", highlight=False)
+        elif shared:
             chosen = choose("Shared guest networks", shared, [("name", lambda n: n["name"]),
-                                                              ("cidr", lambda n: n["cidr"])]) if shared else None
-            cidr = chosen["cidr"] if chosen else self.ask(
-                "CIDR of the zone's guest network (the director gets a fixed address in it)", "networks",
-                before.get("cidr") or "10.1.0.0/16", check=checks.cidr_problem,
-                convert=lambda c: [{"name": "default", "type": "manual", "cidr": c}])
-            gateway = chosen.get("gateway") if chosen else None
-        net = ipaddress.IPv4Network(cidr)
-        if not gateway:
-            gateway = ask("Its gateway", before.get("gateway") or str(net.network_address + 1),
-                          check=lambda v: checks.address_problem(v, net))
-        return {"name": "default", "type": "manual", "cidr": cidr, "gateway": gateway, **_ranges(net),
+                                                              ("cidr", lambda n: n["cidr"])],
+                            _index(shared, before.get("cloudstack_network"), 0))
+        cidr = chosen["cidr"] if chosen else self.ask(
+            "CIDR of the zone's guest network (the director gets a fixed address in it)", "networks",
+            before.get("cidr") or "10.1.0.0/16", check=checks.cidr_problem,
+            convert=lambda c: [{"name": "default", "type": "manual", "cidr": c}])
+        net = ipaddress.IPv4Network(cidr, strict=False)
+        gateway = (chosen or {}).get("gateway") or ask("Its gateway", before.get("gateway") or
+                                                       str(net.network_address + 1),
+                                                       check=lambda v: checks.address_problem(v, net))
+        # an advanced zone with security groups names its guest network; a basic zone has only the one
+        named = {"cloudstack_network": chosen["name"]} if chosen and self.zone["networktype"] == "Advanced" else {}
+        return {"name": "default", "type": "manual", **named, "cidr": str(net), "gateway": gateway, **_ranges(net),
                 "security_groups": [group]}
 
     def _isolated_network(self, before: dict[str, Any]) -> dict[str, Any]:

@@ -53,18 +53,12 @@ def choose(title: str, items: list[dict[str, Any]], columns: list[tuple[str, Cal
                                f"{', '.join(names)}")
 
 
-def ask(question: str, default: str | None = None, *, secret: bool = False, check: Check = lambda value: None,
-        optional: bool = False) -> str:
-    """A free answer; `check` returns the reason it is wrong (then it is asked again). An empty answer is
-    accepted only when `optional`."""
+def ask(question: str, default: str | None = None, *, secret: bool = False,
+        check: Check = lambda value: None) -> str:
+    """A free answer; `check` returns the reason it is wrong (then it is asked again)."""
     while True:
         value = (Prompt.ask(question, default=default, password=secret, console=console) or "").strip()
-        if not value:
-            if optional:
-                return value
-            _say_problem("an answer is needed")
-            continue
-        problem = check(value)
+        problem = "an answer is needed" if not value else check(value)
         if problem is None:
             return value
         _say_problem(problem)

@@ -354,3 +354,43 @@ def test_wizard_asks_for_the_bosh_cli_when_create_env_runs_on_the_inception_vm(c
     assert saved["inception"]["bosh_cli"]["sha256"] == "0" * 64
     assert saved["inception"]["bosh_cli"]["url"].endswith("bosh-cli-7.9.5-linux-amd64")
     assert saved["releases"]["bosh"]["sha1"] == "1" * 40
+
+
+@pytest.mark.parametrize("check, answer, words", [
+    ("cidr_problem", "foo", "write a network and its prefix length"),
+    ("cidr_problem", "10.1.2.3/8", "did you mean 10.0.0.0/8?"),
+    ("cidr_list_problem", "10.0.0.0/8, 1.2.3.4/33", "prefix length 0-32"),
+    ("domain_problem", "cf_example", "is not a DNS domain"),
+    ("domain_problem", "-cf.example.com", "is not a DNS domain"),
+    ("checksum_problem", "A" * 40, "lower case"),
+    ("checksum_problem", "a" * 64, "sha256:<its 64 hex digits>"),
+    ("checksum_problem", "g" * 40, "40 hex digits"),
+    ("cf_version_problem", "v181", "160 to 180"),
+    ("name_problem", "Dev", "lower-case letters"),
+])
+def test_answer_checks_explain_in_words(check, answer, words) -> None:
+    from inception.wizard import checks
+
+    problem = getattr(checks, check)(answer)
+    assert problem is not None and words in problem and "^" not in problem and "[" not in problem
+
+
+@pytest.mark.parametrize("check, answer", [
+    ("cidr_problem", "0.0.0.0/0"), ("cidr_list_problem", "10.0.0.0/8, 203.0.113.7/32"),
+    ("domain_problem", "cf.example.com"), ("checksum_problem", "a" * 40), ("checksum_problem", "sha256:" + "b" * 64),
+    ("cf_version_problem", "v175"), ("cf_version_problem", "V160"), ("cf_version_problem", "180"),
+    ("name_problem", "cf-prod"),
+])
+def test_answer_checks_accept_what_the_docs_accept(check, answer) -> None:
+    from inception.wizard import checks
+
+    assert getattr(checks, check)(answer) is None
+
+
+def test_release_versions_are_read_from_bosh_io_urls_and_file_names() -> None:
+    from inception.wizard.checks import release_version
+
+    assert release_version("https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3") == "262.3"
+    assert release_version("releases/bosh-270.1.tgz") == "270.1"
+    assert release_version("https://example.com/bpm-release-1.1.0.tgz") == "1.1.0"
+    assert release_version("https://example.com/latest.tgz") is None
