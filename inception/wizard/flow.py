@@ -29,9 +29,11 @@ from inception.config.yamlio import YamlError, load_yaml
 from inception.wizard import checks
 from inception.wizard.prompts import Check, ask, choose, pick
 
+# Defaults offered (Enter takes them; their checksums are asked): bosh.io's download paths of the releases the
+# example configs name, and the bosh CLI docs/guide.md names.
 DEFAULT_BOSH_RELEASE = "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3"
 BPM_FROM_BOSH = 264          # bosh >= 264 runs its jobs under bpm (docs/config.md, releases.bpm)
-DEFAULT_BPM_RELEASE = "https://bosh.io/d/github.com/cloudfoundry-incubator/bpm-release?v=1.1.0"
+DEFAULT_BPM_RELEASE = "https://bosh.io/d/github.com/cloudfoundry/bpm-release?v=1.1.0"
 DEFAULT_BOSH_CLI = "https://github.com/cloudfoundry/bosh-cli/releases/download/v7.9.5/bosh-cli-7.9.5-linux-amd64"
 
 
