@@ -25,15 +25,16 @@ def package_version() -> str:
         return "unknown (not installed)"
 
 
-def _hide_flag_types(command: Any) -> None:
+def _hide_flag_types(command: Any, parent: Context | None = None) -> None:
     """On/off flags take no value: show no `<bool>` type beside them in --help (typer's rich help shows the
-    type of every option, flags included). Applies to the whole command tree and each command's --help."""
-    params = [*command.params, command.get_help_option(Context(command))]
-    for param in params:
+    type of every option, flags included). Applies to the whole command tree and each command's -h/--help
+    (made here in a context like the one it runs in, so it has the names the root gives it)."""
+    context = Context(command, parent=parent, **(command.context_settings or {}))
+    for param in [*command.params, command.get_help_option(context)]:
         if isinstance(param, TyperOption) and param.is_flag:
             param.metavar = ""
     for sub in getattr(command, "commands", {}).values():
-        _hide_flag_types(sub)
+        _hide_flag_types(sub, context)
 
 
 class InceptionGroup(TyperGroup):
@@ -50,6 +51,7 @@ app = typer.Typer(
          "with the bundled CPI, render manifests, and tear it all down again. Without a configured CloudStack, "
          "commands run against the embedded simulator.",
     no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

@@ -44,6 +44,7 @@ def test_help_shows_no_type_beside_flags(path) -> None:
     result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "<bool>" not in result.output and "--help" in result.output
+    assert CliRunner().invoke(app, [*path, "-h"], env={"COLUMNS": "200"}).output == result.output
 
 
 def test_version_comes_from_the_package_metadata() -> None:
