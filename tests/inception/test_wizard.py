@@ -258,20 +258,30 @@ def test_init_without_a_terminal_says_why_and_what_to_do_instead(tmp_path: Path)
     assert not (tmp_path / "inception.yml").exists()
 
 
-def _hand_written(tmp_path: Path, **offering: str) -> Path:
-    """A complete basic-zone config written by hand but for its keypair, upload mode, bpm and CF domain, whose
-    director offering does not exist in the cloud: the config's own validation passes it, only pre-flight can tell."""
-    from tests.inception.conftest import basic_config, bootstrappable
-
-    config = bootstrappable(basic_config("hand"))
-    config["offerings"] = {**config["offerings"], "director": {"compute": "Huge Instance", "disk_size": 40960}}
+def _hand_written(tmp_path: Path) -> Path:
+    """A complete basic-zone config written by hand but for its keypair, upload mode and CF domain, whose
+    director offering does not exist in the cloud: the config's own validation passes it, only pre-flight can
+    tell."""
+    config = {
+        "name": "hand", "cloudstack": {"zone": "Sim-Basic"},
+        "networks": [{"name": "default", "type": "manual", "cidr": "192.0.2.0/24", "gateway": "192.0.2.1",
+                      "reserved": ["192.0.2.2-192.0.2.9"], "static": ["192.0.2.10-192.0.2.40"],
+                      "security_groups": ["hand-bosh"]}],
+        "director": {"ip": "192.0.2.10"},
+        "offerings": {"director": {"compute": "Huge Instance", "disk_size": 40960},
+                      "vm_types": {t: {"compute": "Small Instance"}
+                                   for t in ("small", "medium", "large", "runner", "router")}},
+        "stemcell": {"url": "https://example.com/bosh-stemcell.tgz", "sha1": "f" * 40},
+        "releases": {"bosh": {"version": "262.3", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3",
+                              "sha1": "3" * 40},
+                     "cf": {"version": 175}},
+        "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS"}}
     path = tmp_path / "inception.yml"
     path.write_text(yaml.safe_dump(config))
     return path
 
 
-HAND_WRITTEN_GAPS = [("SSH keypair", ""), ("Keypair name", ""), ("template", ""), ("bpm release", ""),
-                     ("SHA-1", "e" * 40), ("system domain", "")]
+HAND_WRITTEN_GAPS = [("SSH keypair", ""), ("Keypair name", ""), ("template", ""), ("system domain", "")]
 
 
 def test_wizard_says_complete_only_when_preflight_passes_and_asks_the_wrong_answers_again(cloud, tmp_path) -> None:
@@ -334,7 +344,7 @@ def test_wizard_asks_for_the_bosh_cli_when_create_env_runs_on_the_inception_vm(c
     path = _hand_written(tmp_path)
     config = yaml.safe_load(path.read_text())
     config["offerings"]["director"]["compute"] = "Large Instance"
-    config["stemcell"]["sha1"] = "f" * 40
+    del config["releases"]["bosh"]["sha1"]
     config["inception"]["ssh_address"] = "127.0.0.1:2222"    # SSH elsewhere: up bootstraps even on a simulator
     path.write_text(yaml.safe_dump(config))
     child = _spawn(cloud, tmp_path)
