@@ -64,13 +64,12 @@ def ask(question: str, default: str | None = None, *, secret: bool = False,
         _say_problem(problem)
 
 
-def pick(question: str, options: list[str], default: str,
-         normalize: Callable[[str], str] = lambda value: value) -> str:
-    """One of `options` (any case, or a prefix only one option starts with); `normalize` maps the forms the
-    docs allow (`v175`) to an option."""
+def pick(question: str, options: list[str], default: str) -> str:
+    """One of `options`, in any case, or a prefix only one option starts with."""
     while True:
-        answer = (Prompt.ask(escape(f"{question} [{'/'.join(options)}]"), default=default, console=console) or "").strip()
-        found = match_name(normalize(answer), options)
+        text = escape(f"{question} [{'/'.join(options)}]")
+        answer = (Prompt.ask(text, default=default, console=console) or "").strip()
+        found = match_name(answer, options)
         if isinstance(found, int):
             return options[found]
         _say_problem(found or f"{answer!r} is not one of {', '.join(options)}")

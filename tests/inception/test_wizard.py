@@ -169,8 +169,10 @@ def test_wizard_basic_zone_gives_the_director_a_fixed_address_and_comes_up(cloud
     _answer(child, [("Environment name", "wizb"), ("Number or name", "Sim-Basic"),
                     ("Security group to create", "")])
     child.expect(r"guest network guestNetworkForBasicZone is 192\.0\.2\.0/24")
-    _answer(child, [("CIDRs allowed", ""), ("Number or name", ""), ("Number or name", ""),
-                    ("SSH keypair", "import")])
+    _answer(child, [("CIDRs allowed", ""), ("Number or name", ""), ("Number or name", "")])
+    child.expect("SSH keypair")
+    _refused(child, "maybe", "'maybe' is not one of create, import", "SSH keypair")
+    child.sendline("IMP")                                   # any case, any unambiguous start
     child.expect("Public key file")
     (tmp_path / "not-a-key.pub").write_text("hello\n")
     _refused(child, str(tmp_path / "not-a-key.pub"), "is not an OpenSSH public key", "Public key file")
