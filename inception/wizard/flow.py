@@ -221,15 +221,25 @@ class Wizard:
         self.answer("cloudstack.zone_type", zone["networktype"].lower())
 
     def ask_networking(self) -> None:
-        if not self.needs("networks"):
-            return
-        before = (self.current("networks") or [{}])[0]
-        network = self._isolated_network(before) if self.isolated else self._shared_network(before)
-        cidrs = self.ask("CIDRs allowed to reach the inception VM and the director (comma separated)",
-                         "inception.allowed_cidrs", ", ".join(self.current("inception.allowed_cidrs", ["0.0.0.0/0"])),
-                         check=checks.cidr_list_problem, convert=checks.split_list)
-        self.answer("inception.allowed_cidrs", checks.split_list(cidrs))
-        self.answer("networks", [network])
+        """The network (saved as soon as it is known), then how it is reached: each answer saved on its own."""
+        if self.needs("networks"):
+            before = (self.current("networks") or [{}])[0]
+            self.answer("networks", [self._isolated_network(before) if self.isolated else self._shared_network(before)])
+        if self.isolated and self.needs("inception.public_access"):
+            self.answer("inception.public_access", pick(
+                "Reach the inception VM's SSH through its public IP by", ["static-nat", "port-forwarding"],
+                self.current("inception.public_access", "static-nat")))
+        if self.isolated and self.needs("inception.egress_cidrs"):
+            egress = ask("Egress allowed to (comma separated CIDRs; 'none' for no egress rules)",
+                         ", ".join(self.current("inception.egress_cidrs", ["0.0.0.0/0"])) or "none",
+                         check=lambda v: None if v.lower() == "none" else checks.cidr_list_problem(v))
+            self.answer("inception.egress_cidrs", [] if egress.lower() == "none" else checks.split_list(egress))
+        if self.needs("inception.allowed_cidrs"):
+            cidrs = self.ask("CIDRs allowed to reach the inception VM and the director (comma separated)",
+                             "inception.allowed_cidrs",
+                             ", ".join(self.current("inception.allowed_cidrs", ["0.0.0.0/0"])),
+                             check=checks.cidr_list_problem, convert=checks.split_list)
+            self.answer("inception.allowed_cidrs", checks.split_list(cidrs))
 
     def _shared_network(self, before: dict[str, Any]) -> dict[str, Any]:
         """Basic zones (and advanced ones with security groups): the zone's shared guest network, where the
@@ -277,13 +287,6 @@ class Wizard:
         else:
             name, cidr, gateway = chosen["name"], chosen["cidr"], chosen.get("gateway")
         net = ipaddress.IPv4Network(cidr)
-        access = pick("Reach the inception VM's SSH through its public IP by", ["static-nat", "port-forwarding"],
-                      self.current("inception.public_access", "static-nat"))
-        self.answer("inception.public_access", access)
-        egress = ask("Egress allowed to (comma separated CIDRs; 'none' for no egress rules)",
-                     ", ".join(self.current("inception.egress_cidrs", ["0.0.0.0/0"])) or "none",
-                     check=lambda v: None if v.lower() == "none" else checks.cidr_list_problem(v))
-        self.answer("inception.egress_cidrs", [] if egress.lower() == "none" else checks.split_list(egress))
         return {"name": "default", "cloudstack_network": name, "cidr": cidr,
                 "gateway": gateway or str(net.network_address + 1), **_ranges(net)}
 

@@ -139,9 +139,9 @@ def test_wizard_advanced_zone_asks_again_on_bad_answers_and_writes_a_config_that
     before = yaml.safe_load((tmp_path / "inception.yml").read_text())
     child = _spawn(cloud, tmp_path, "--reconfigure")
     _answer(child, [("Environment name", ""), ("Number or name", ""), ("Number or name", ""), ("Network name", ""),
-                    ("Its CIDR", "10.8.0.0/24"), ("Reach the inception", ""), ("Egress allowed", ""),
-                    ("CIDRs allowed", "")])
+                    ("Its CIDR", "10.8.0.0/24")])
     child.expect("director.ip no longer fits")
+    _answer(child, [("Reach the inception", ""), ("Egress allowed", ""), ("CIDRs allowed", "")])
     _answer(child, [("Number or name", ""), ("Number or name", ""), ("SSH keypair", ""), ("Keypair name", ""),
                     ("Number or name", ""), ("disk size", "")])
     child.expect(r"Director IP \(a free address of 10.8.0.0/24\).{0,12}\(10.8.0.10\)")
@@ -277,7 +277,7 @@ def _hand_written(tmp_path: Path) -> Path:
         "releases": {"bosh": {"version": "262.3", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3",
                               "sha1": "3" * 40},
                      "cf": {"version": 175}},
-        "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS"}}
+        "inception": {"offering": "Small Instance", "template": "Ubuntu 22.04 LTS", "allowed_cidrs": ["0.0.0.0/0"]}}
     path = tmp_path / "inception.yml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -406,3 +406,18 @@ def test_release_versions_are_read_from_bosh_io_urls_and_file_names() -> None:
     assert release_version("releases/bosh-270.1.tgz") == "270.1"
     assert release_version("https://example.com/bpm-release-1.1.0.tgz") == "1.1.0"
     assert release_version("https://example.com/latest.tgz") is None
+
+
+def test_the_network_answered_survives_an_interrupt_before_the_next_question(cloud, tmp_path: Path) -> None:
+    child = _spawn(cloud, tmp_path)
+    _answer(child, [("Environment name", "wiz3"), ("Number or name", "Sim-Advanced"), ("Number or name", "1"),
+                    ("Network name", ""), ("Its CIDR", "10.5.0.0/24")])
+    child.expect("Reach the inception")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    saved = yaml.safe_load((tmp_path / "inception.yml").read_text())
+    assert saved["networks"][0]["cloudstack_network"] == "wiz3-net" and saved["networks"][0]["cidr"] == "10.5.0.0/24"
+    child = _spawn(cloud, tmp_path)
+    assert child.expect(["Network name", "Reach the inception"]) == 1     # continues with the next question
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
