@@ -27,7 +27,8 @@ def init(
 ) -> None:
     """Write the config step by step: credentials, zone, networking, inception VM, keypair, director, stemcell,
     releases, CF. Menus take a number or a name; a wrong answer is explained and asked again. Every answer is
-    saved at once: re-running asks only what is still unanswered."""
+    saved at once: re-running asks only what is still unanswered. The config is called complete only when the
+    pre-flight checks of `plan` and `up` pass (exit 1 otherwise, with each problem and its fix)."""
     from inception.wizard.flow import Flags, run_wizard
 
     if not sys.stdin.isatty():
