@@ -16,95 +16,22 @@ account, else C.
 from __future__ import annotations
 
 import logging
-import re
-import time
 from typing import Any
 
-from cpi.methods import lookup, stemcell_refs
+from cpi.methods import stemcell_refs
 from cpi.methods.cloud import Cloud
+from cpi.methods.stemcell_template import Stemcell, delete_template_quietly
+from cpi.methods.stemcell_upload import create_by_upload, create_by_url
+from cpi.methods.stemcell_volume import create_by_volume_copy, own_vm
 from cpi.methods.tags import set_tags
 from cpi.networks import Zone
 from cpi.protocol import CloudError
-from cpi.stemcell import ImageInfo, StemcellImageError, inspect_image
+from cpi.stemcell import StemcellImageError, inspect_image
 
 log = logging.getLogger("cpi.stemcell")
 
 DIGEST_TAG = "bosh-stemcell-sha256"
-MAX_TEMPLATE_NAME = 32  # what CloudStack accepts in practice (all existing CPIs work around it)
-
-UBUNTU_RELEASES = {
-    "precise": "12.04", "trusty": "14.04", "xenial": "16.04", "bionic": "18.04", "focal": "20.04",
-    "jammy": "22.04", "noble": "24.04",
-}
-HYPERVISORS = {"xen": "XenServer", "xenserver": "XenServer", "kvm": "KVM", "esxi": "VMware", "vmware": "VMware"}
-FORMAT_HYPERVISORS = {"VHD": "XenServer", "QCOW2": "KVM", "RAW": "KVM"}
-
-
-class Stemcell:
-    """Everything the upload modes need to know about the template to make."""
-
-    def __init__(self, cloud: Cloud, image_path: str, props: dict[str, Any], info: ImageInfo, zone: Zone) -> None:
-        self.cloud = cloud
-        self.image_path = image_path
-        self.props = props
-        self.info = info
-        self.zone = zone
-        self.name = ("bosh-" + info.archive_sha256)[:MAX_TEMPLATE_NAME]
-        described = " ".join(str(props[k]) for k in ("name", "version") if props.get(k))
-        self.display_text = described or self.name
-        self.os_type_id = lookup.os_type_id(cloud, os_type_candidates(props, cloud.config.stemcell_os_type))
-        self.hypervisor = hypervisor_for(cloud, props, info, zone)
-
-    def template_params(self) -> dict[str, Any]:
-        """What registerTemplate / getUploadParamsForTemplate / createTemplate share."""
-        return {
-            "name": self.name,
-            "displaytext": self.display_text[:4096],
-            "ostypeid": self.os_type_id,
-            "ispublic": str(self.cloud.config.stemcell_public_visibility).lower(),
-            "passwordenabled": "false",
-            "bits": 64,
-        }
-
-    def wait_ready(self, template_id: str, zone: Zone, operation: str) -> dict[str, Any]:
-        """Poll until the template is ready in `zone`; a status naming an error fails at once."""
-        timeout = self.cloud.config.timeout(operation)
-        deadline = time.monotonic() + timeout
-        delay = 0.1
-        while True:
-            template = self.cloud.client.find_one("listTemplates", templatefilter="self", id=template_id, zoneid=zone.id)
-            if template and template.get("isready"):
-                return template
-            status = str((template or {}).get("status") or "")
-            if re.search(r"error|fail|abandon", status, re.IGNORECASE):
-                raise CloudError(f"template {template_id} for stemcell {self.display_text} failed in zone {zone.name}: {status}")
-            if time.monotonic() + delay > deadline:
-                raise CloudError(f"{operation} timed out after {timeout:.0f}s: template {template_id} not ready "
-                                 f"in zone {zone.name} (status: {status or 'unknown'})", ok_to_retry=True)
-            time.sleep(delay)
-            delay = min(delay * 1.5, 5.0)
-
-
-def os_type_candidates(props: dict[str, Any], configured: str | None) -> list[str]:
-    """OS type descriptions to try, best first: the configured one, the stemcell's Ubuntu release, generic ones."""
-    candidates = [configured] if configured else []
-    text = " ".join(str(props.get(k, "")) for k in ("name", "os_version", "operating_system", "os_distro")).lower()
-    for codename, release in UBUNTU_RELEASES.items():
-        if codename in text:
-            candidates += [f"Ubuntu {release} (64-bit)", f"Ubuntu {release} LTS (64-bit)"]
-            break
-    return candidates + ["Other Ubuntu (64-bit)", "Other Linux (64-bit)", "Other PV (64-bit)"]
-
-
-def hypervisor_for(cloud: Cloud, props: dict[str, Any], info: ImageInfo, zone: Zone) -> str:
-    """The stemcell's declared hypervisor, else the zone's only one, else what the image format implies."""
-    declared = HYPERVISORS.get(str(props.get("hypervisor", "")).lower())
-    if declared:
-        return declared
-    available = [h.get("name") for h in cloud.client.list("listHypervisors", zoneid=zone.id)]
-    if len(available) == 1 and available[0]:
-        return available[0]
-    return FORMAT_HYPERVISORS[info.cloudstack_format]
+MAKERS = {"volume": create_by_volume_copy, "url": create_by_url, "upload": create_by_upload}
 
 
 def choose_mode(cloud: Cloud, props: dict[str, Any]) -> str:
@@ -113,8 +40,6 @@ def choose_mode(cloud: Cloud, props: dict[str, Any]) -> str:
         return mode
     if props.get("image_url") or cloud.config.stemcell_http_host:
         return "url"
-    from cpi.methods.stemcell_volume import own_vm
-
     if own_vm(cloud) is not None:
         return "volume"
     return "upload"
@@ -170,8 +95,6 @@ def _mode_and_zone(cloud: Cloud, cloud_properties: dict[str, Any], first_zone: Z
     mode = choose_mode(cloud, cloud_properties)
     if mode != "volume":
         return mode, first_zone
-    from cpi.methods.stemcell_volume import own_vm
-
     vm = own_vm(cloud)
     if vm is None:
         raise CloudError("stemcell_upload is volume but the metadata service names no VM of this account "
@@ -181,13 +104,7 @@ def _mode_and_zone(cloud: Cloud, cloud_properties: dict[str, Any], first_zone: Z
 
 def _make(stemcell: Stemcell, mode: str, token: str) -> str:
     cloud = stemcell.cloud
-    if mode == "volume":
-        from cpi.methods.stemcell_volume import create_by_volume_copy as make
-    elif mode == "url":
-        from cpi.methods.stemcell_upload import create_by_url as make
-    else:
-        from cpi.methods.stemcell_upload import create_by_upload as make
-    template_id = make(stemcell)
+    template_id = MAKERS[mode](stemcell)
     try:
         tags = {DIGEST_TAG: stemcell.info.archive_sha256, **stemcell_refs.creation_tags(cloud, token)}
         tags.update({f"bosh-stemcell-{k}": stemcell.props[k] for k in ("name", "version") if stemcell.props.get(k)})
@@ -196,13 +113,6 @@ def _make(stemcell: Stemcell, mode: str, token: str) -> str:
         delete_template_quietly(cloud, template_id)
         raise
     return template_id
-
-
-def delete_template_quietly(cloud: Cloud, template_id: str) -> None:
-    try:
-        cloud.run("deleteTemplate", "delete_template", id=template_id)
-    except Exception as exc:  # the original error matters more
-        log.warning("could not delete template %s after a failure: %s", template_id, exc)
 
 
 def delete_stemcell(cloud: Cloud, stemcell_cid: str) -> None:

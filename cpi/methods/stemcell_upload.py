@@ -18,7 +18,7 @@ import requests
 
 from cpi.cloudstack.errors import OutcomeUnknownError
 from cpi.config import CpiConfig
-from cpi.methods.stemcell import Stemcell, delete_template_quietly
+from cpi.methods.stemcell_template import Stemcell, delete_template_quietly
 from cpi.protocol import CloudError
 from cpi.stemcell import open_inner_image
 

@@ -18,7 +18,7 @@ import requests
 from cpi import devices
 from cpi.methods import lookup
 from cpi.methods.cloud import Cloud
-from cpi.methods.stemcell import Stemcell, delete_template_quietly
+from cpi.methods.stemcell_template import Stemcell, delete_template_quietly
 from cpi.protocol import CloudError
 from cpi.stemcell import StemcellImageError, write_image
 
