@@ -94,8 +94,8 @@ def create_by_volume_copy(stemcell: Stemcell) -> str:
             result = write_image(stemcell.image_path, device)
         except StemcellImageError as exc:
             raise CloudError(str(exc)) from None
-        log.info("wrote %d bytes (%s data, %s zeroed by %s, inflater %s)", result.image_size, result.data_bytes,
-                 result.zeroed_bytes, result.zero_method, result.inflater)
+        log.info("wrote %d bytes (%s data, %s zeroed by %s, decoder %s)", result.image_size, result.data_bytes,
+                 result.zeroed_bytes, result.zero_method, result.decoder)
         cloud.run("detachVolume", "detach_volume", id=volume["id"])
         attached = False
         snapshot_name = f"{name}-snap"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cpi.stemcell.archive import ImageTarball
+from cpi.stemcell.archive import ImageStream
 from cpi.stemcell.errors import StemcellImageError
 from cpi.stemcell.formats import (
     CLOUDSTACK_FORMATS,
@@ -12,6 +12,8 @@ from cpi.stemcell.formats import (
     RAW,
     VHD,
     VHD_FOOTER_SIZE,
+    VHDX,
+    VHDX_HEAD_LIMIT,
     detect_format,
     fixed_vhd_data_size,
     header_virtual_size,
@@ -22,7 +24,7 @@ _READ = 4 << 20
 
 @dataclass(frozen=True)
 class ImageInfo:
-    """A stemcell image tarball's disk image.
+    """The disk image in a stemcell `image` file (see cpi.stemcell.archive for the layouts).
 
     - `archive_sha256`: digest of the `image` file as BOSH handed it over (compressed). Cheap (no inflate), stable
       for a given stemcell: the CPI tags templates with it to reuse them instead of uploading again.
@@ -31,17 +33,24 @@ class ImageInfo:
     - `image_sha256`: digest of the inner image bytes; only computed by `inspect_image(deep=True)`.
     """
 
-    format: str  # raw, qcow2 or vhd
-    member_name: str
+    format: str  # raw, qcow2, vhd or vhdx
+    member_name: str  # the tar member's name; the `image` file's own name for a bare disk
     size: int
     virtual_size: int
     archive_sha256: str
     image_sha256: str | None = None
+    compression: str = "none"  # gzip, bzip2 or none
+    container: str = "tar"  # tar or bare
 
     @property
     def cloudstack_format(self) -> str:
         """The format as registerTemplate / getUploadParamsForTemplate spell it: RAW, QCOW2 or VHD."""
         return CLOUDSTACK_FORMATS[self.format]
+
+    @property
+    def layout(self) -> str:
+        """How the disk is packed, for logs and errors, e.g. `bzip2 bare vhd` or `gzip tar raw`."""
+        return f"{self.compression} {self.container} {self.format}"
 
 
 def archive_sha256(path: str) -> str:
@@ -57,19 +66,26 @@ def archive_sha256(path: str) -> str:
 
 
 def inspect_image(path: str, *, deep: bool = False) -> ImageInfo:
-    """Describe the disk image in a stemcell `image` tarball.
+    """Describe the disk image in a stemcell `image` file.
 
-    The default is cheap: the tarball is hashed and only the image's first bytes are inflated (format from its
-    magic bytes, virtual size from its header). A fixed VHD then looks raw, and a second file in the tarball goes
-    unnoticed (`write_image` and the `open_inner_image` reader do notice, at the end of their pass).
-    `deep=True` inflates everything once more: it finds fixed VHDs, rejects extra files and computes `image_sha256`.
+    The default is cheap: the file is hashed and only the image's first bytes are decoded (format from its magic
+    bytes, virtual size from its header), except for a compressed bare disk whose length nothing but a full decode
+    tells (raw, qcow2, VHDX; not a dynamic VHD, see cpi.stemcell.archive). A fixed VHD then looks raw, and a second
+    file in a tarball goes unnoticed (`write_image` and the `open_inner_image` reader do notice, at the end of their
+    pass). `deep=True` decodes everything once more: it finds fixed VHDs, rejects extra files and computes
+    `image_sha256`.
     """
-    with ImageTarball(path) as tarball:
-        buf = bytearray(_READ if deep else HEAD_SIZE)
+    with ImageStream(path) as tarball:
+        buf = bytearray(max(_READ, VHDX_HEAD_LIMIT) if deep else HEAD_SIZE)
         view = memoryview(buf)
         filled = tarball.readinto(view)
         head = bytes(view[:min(filled, HEAD_SIZE)])
         fmt = detect_format(head)
+        if fmt == VHDX:  # its virtual size is in the metadata region, a few MiB in
+            head = bytes(view[:filled])
+            if len(head) < VHDX_HEAD_LIMIT and not deep:
+                more = bytearray(VHDX_HEAD_LIMIT - len(head))
+                head += bytes(memoryview(more)[:tarball.readinto(more)])
         try:
             virtual = header_virtual_size(fmt, head, tarball.size)
         except ValueError as exc:
@@ -86,5 +102,5 @@ def inspect_image(path: str, *, deep: bool = False) -> ImageInfo:
             vhd_size = fixed_vhd_data_size(tail, tarball.size) if fmt == RAW else None
             if vhd_size is not None:
                 fmt, virtual = VHD, vhd_size
-        member, size = tarball.member_name, tarball.size
-    return ImageInfo(fmt, member, size, virtual, archive_sha256(path), image_digest)
+        member, size, compression, container = tarball.member_name, tarball.size, tarball.compression, tarball.container
+    return ImageInfo(fmt, member, size, virtual, archive_sha256(path), image_digest, compression, container)

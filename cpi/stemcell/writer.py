@@ -1,11 +1,11 @@
 """Write a stemcell's disk image onto a block device (or a file standing in for one) in one streaming pass.
 
-Raw images (the usual `root.img`) go straight from the inflater to the target: data ranges are written, zero ranges
+Raw images (the usual `root.img`) go straight from the decoder to the target: data ranges are written, zero ranges
 are zeroed with `Zeroer` (hole punch / write-zeroes) instead of being written, so a mostly-empty image costs little
 more than its inflate, and a device that held old data still reads back byte-identical to the image. There is no
 temporary copy on disk.
 
-qcow2 and VHD images need `qemu-img convert`, which must seek in its input: the inner image is first streamed into a
+qcow2, VHD and VHDX images need `qemu-img convert`, which must seek in its input: the image is first streamed into a
 temporary file (sparse, zero ranges punched; these formats are compact already) which `qemu-img convert -n -O raw`
 then writes onto the target; the temporary file is removed at once. That costs one extra write of the compressed
 image's size, the price of not reimplementing qcow2/VHD decoding. A fixed VHD (raw data plus a 512-byte footer) is
@@ -20,7 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cpi.stemcell import qemu
-from cpi.stemcell.archive import INFLATER, ImageTarball
+from cpi.stemcell.archive import ImageStream
+from cpi.stemcell.compression import decoder
 from cpi.stemcell.errors import StemcellImageError
 from cpi.stemcell.formats import HEAD_SIZE, RAW, VHD, VHD_FOOTER_SIZE, detect_format, fixed_vhd_data_size
 from cpi.stemcell.zeroing import Zeroer
@@ -37,12 +38,12 @@ _ZERO_GRAIN = memoryview(bytes(GRAIN))
 class WriteResult:
     """What `write_image` did."""
 
-    format: str  # format of the image inside the tarball: raw, qcow2 or vhd
+    format: str  # format of the disk image: raw, qcow2, vhd or vhdx
     image_size: int  # bytes of raw disk now at the start of the target
     data_bytes: int | None  # bytes written as data (None when qemu-img converted)
     zeroed_bytes: int | None  # bytes made zero without writing them (None when qemu-img converted)
     zero_method: str  # how zero ranges were made zero (punch_hole, zero_range, blkzeroout, write_zeros, qemu-img)
-    inflater: str  # isal or zlib
+    decoder: str  # what decompressed the image: isal, zlib, indexed_bzip2, bz2 or none
 
 
 def write_image(
@@ -52,33 +53,35 @@ def write_image(
     progress: ProgressCallback | None = None,
     tmp_dir: str | None = None,
     sync: bool = True,
+    size: int | None = None,
 ) -> WriteResult:
-    """Write the disk image inside the stemcell `image` tarball at `image_path` onto `target`, as raw bytes.
+    """Write the disk image in the stemcell `image` file at `image_path` onto `target`, as raw bytes.
 
     `target` is a block device (it must be at least as large as the disk; bytes past the disk are left alone) or a
     regular file (created if missing; truncated or extended to exactly the disk's size). With `sync` the data is
-    flushed to stable storage before returning (needed before the CPI detaches the volume).
+    flushed to stable storage before returning (needed before the CPI detaches the volume). `size`, the image's
+    length from an earlier `inspect_image`, spares a compressed bare disk's counting pass.
     """
-    with ImageTarball(image_path) as tarball:
+    with ImageStream(image_path, size=size) as image:
         buf = bytearray(CHUNK)
-        filled = tarball.readinto(buf)
+        filled = image.readinto(buf)
         fmt = detect_format(bytes(buf[:HEAD_SIZE]))
         if fmt == RAW:
-            return _write_raw(tarball, buf, filled, target, progress, sync)
-        return _write_converted(tarball, buf, filled, fmt, target, progress, tmp_dir)
+            return _write_raw(image, buf, filled, target, progress, sync)
+        return _write_converted(image, buf, filled, fmt, target, progress, tmp_dir)
 
 
 def _write_raw(
-    tarball: ImageTarball, buf: bytearray, filled: int, target: str, progress: ProgressCallback | None, sync: bool
+    image: ImageStream, buf: bytearray, filled: int, target: str, progress: ProgressCallback | None, sync: bool
 ) -> WriteResult:
-    fd, is_block = _open_target(target, tarball.size)
+    fd, is_block = _open_target(target, image.size)
     try:
         copier = _Copier(fd, Zeroer(fd, is_block_device=is_block))
         try:
-            tail = copier.copy(tarball, buf, filled, progress)
-            tarball.finish()
-            fmt, size = RAW, tarball.size
-            vhd_size = fixed_vhd_data_size(tail, tarball.size)
+            tail = copier.copy(image, buf, filled, progress)
+            image.finish()
+            fmt, size = RAW, image.size
+            vhd_size = fixed_vhd_data_size(tail, image.size)
             if vhd_size is not None:  # a fixed VHD: the footer is not part of the disk
                 fmt, size = VHD, vhd_size
                 copier.zeroer.zero(vhd_size, VHD_FOOTER_SIZE)
@@ -88,13 +91,14 @@ def _write_raw(
                 os.fsync(fd)
         except OSError as exc:
             raise StemcellImageError(f"Cannot write the stemcell image onto {target}: {exc.strerror}") from None
-        return WriteResult(fmt, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method, INFLATER)
+        return WriteResult(fmt, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method,
+                           decoder(image.compression))
     finally:
         os.close(fd)
 
 
 def _write_converted(
-    tarball: ImageTarball,
+    image: ImageStream,
     buf: bytearray,
     filled: int,
     fmt: str,
@@ -105,13 +109,13 @@ def _write_converted(
     handle, tmp_path = tempfile.mkstemp(prefix="stemcell-", suffix=f".{fmt}", dir=tmp_dir)
     try:
         try:
-            _Copier(handle, Zeroer(handle, is_block_device=False)).copy(tarball, buf, filled, None)
-            os.ftruncate(handle, tarball.size)
+            _Copier(handle, Zeroer(handle, is_block_device=False)).copy(image, buf, filled, None)
+            os.ftruncate(handle, image.size)
         except OSError as exc:
             raise StemcellImageError(f"Cannot write a temporary copy of the {fmt} image to {tmp_path}: {exc.strerror}") from None
         finally:
             os.close(handle)
-        tarball.finish()
+        image.finish()
         size = qemu.virtual_size(tmp_path, fmt)
         fd, is_block = _open_target(target, size)
         try:
@@ -125,7 +129,7 @@ def _write_converted(
         os.unlink(tmp_path)
     if progress is not None:
         progress(size, size)
-    return WriteResult(fmt, size, None, None, "qemu-img", INFLATER)
+    return WriteResult(fmt, size, None, None, "qemu-img", decoder(image.compression))
 
 
 def _open_target(target: str, needed: int) -> tuple[int, bool]:
@@ -165,7 +169,7 @@ class _Copier:
         self._pos = 0
         self._zero_from: int | None = None  # start of the pending zero run (absolute offset)
 
-    def copy(self, tarball: ImageTarball, buf: bytearray, filled: int, progress: ProgressCallback | None) -> bytes:
+    def copy(self, image: ImageStream, buf: bytearray, filled: int, progress: ProgressCallback | None) -> bytes:
         """Copy the rest of the image (`buf[:filled]` already read); return its last 512 bytes."""
         view = memoryview(buf)
         tail = b""
@@ -174,8 +178,8 @@ class _Copier:
             tail = (tail + bytes(view[max(0, filled - VHD_FOOTER_SIZE):filled]))[-VHD_FOOTER_SIZE:]
             self._pos += filled
             if progress is not None:
-                progress(self._pos, tarball.size)
-            filled = tarball.readinto(view)
+                progress(self._pos, image.size)
+            filled = image.readinto(view)
         self._flush_zeros(self._pos)
         return tail
 

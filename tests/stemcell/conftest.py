@@ -10,7 +10,18 @@ from pathlib import Path
 import pytest
 
 from cpi.stemcell.sample import SampleDisk
-from tests.stemcell.stemcell_images import DATA_EXTENTS, DISK_SIZE, Images, pack, qemu
+from tests.stemcell.stemcell_images import (
+    COMPRESSIONS,
+    CONTAINERS,
+    DATA_EXTENTS,
+    DISK_SIZE,
+    FORMATS,
+    Images,
+    layout,
+    pack,
+    qemu,
+    sha256_file,
+)
 
 
 @pytest.fixture(scope="session")
@@ -21,13 +32,19 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
     raw_disk = root / "root.img"
     with open(raw_disk, "wb") as handle:
         shutil.copyfileobj(disk, handle)
+        handle.seek(510)
+        handle.write(b"\x55\xaa")
     qcow2_file, vhd_file, vhd_fixed_file = root / "root.qcow2", root / "root.vhd", root / "fixed.vhd"
+    vhdx_file = root / "root.vhdx"
     qemu("convert", "-f", "raw", "-O", "qcow2", str(raw_disk), str(qcow2_file))
-    qemu("convert", "-f", "raw", "-O", "vpc", str(raw_disk), str(vhd_file))
+    qemu("convert", "-f", "raw", "-O", "vpc", "-o", "subformat=dynamic", str(raw_disk), str(vhd_file))
     qemu("convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed,force_size=on", str(raw_disk), str(vhd_fixed_file))
+    qemu("convert", "-f", "raw", "-O", "vhdx", str(raw_disk), str(vhdx_file))
+    disks = {"raw": raw_disk, "qcow2": qcow2_file, "vhd": vhd_file, "vhdx": vhdx_file}
+    layouts = {(c, k, f): layout(root, disks[f], c, k, f) for c in COMPRESSIONS for k in CONTAINERS for f in FORMATS}
     return Images(
         raw_disk=raw_disk,
-        raw_sha256=disk.sha256(),
+        raw_sha256=sha256_file(raw_disk),
         raw=pack(root / "raw-image", ("root.img", raw_disk)),
         raw_plain_tar=pack(root / "raw-image.tar", ("root.img", raw_disk), gzip=False),
         qcow2=pack(root / "qcow2-image", ("root.img", qcow2_file)),
@@ -36,6 +53,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Images:
         qcow2_file=qcow2_file,
         vhd_file=vhd_file,
         vhd_fixed_file=vhd_fixed_file,
+        vhdx_file=vhdx_file,
+        layouts=layouts,
     )
 
 

@@ -1,9 +1,11 @@
 """Helpers for the stemcell image tests: building real tarballs, garbage targets, digests."""
 from __future__ import annotations
 
+import gzip
 import hashlib
+import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpi.stemcell.sample import MiB, write_image_tarball
@@ -24,6 +26,13 @@ class Images:
     qcow2_file: Path  # the inner images themselves
     vhd_file: Path
     vhd_fixed_file: Path
+    vhdx_file: Path
+    #: every layout: (compression, container, format) -> `image` file; see `layouts`
+    layouts: dict[tuple[str, str, str], Path] = field(default_factory=dict)
+
+    def disk_file(self, fmt: str) -> Path:
+        """The disk image file a layout packs."""
+        return {"raw": self.raw_disk, "qcow2": self.qcow2_file, "vhd": self.vhd_file, "vhdx": self.vhdx_file}[fmt]
 
 
 def sha256_file(path: Path, length: int | None = None) -> str:
@@ -48,6 +57,36 @@ def pack(dest: Path, *members: tuple[str, Path], gzip: bool = True) -> Path:
         for _, reader, _ in readers:
             reader.close()
     return dest
+
+
+COMPRESSIONS = ("gzip", "bzip2", "none")
+CONTAINERS = ("tar", "bare")
+FORMATS = ("raw", "qcow2", "vhd", "vhdx")
+
+
+def compress(source: Path, dest: Path, compression: str) -> Path:
+    """`dest` = `source` compressed: bzip2 by the real `bzip2 -c` (as bosh-linux-stemcell-builder's CloudStack stage
+    does), gzip by Python's gzip, none as a copy."""
+    if compression == "bzip2":
+        with open(dest, "wb") as out:
+            subprocess.run(["bzip2", "-c", str(source)], stdout=out, check=True)
+    elif compression == "gzip":
+        with open(source, "rb") as src, gzip.open(dest, "wb", compresslevel=1) as out:
+            shutil.copyfileobj(src, out, 1 << 20)
+    else:
+        shutil.copyfile(source, dest)
+    return dest
+
+
+def layout(root: Path, disk: Path, compression: str, container: str, fmt: str) -> Path:
+    """A stemcell `image` file in one layout: the disk, in a tarball or bare, then compressed (or not)."""
+    name = root / f"image-{compression}-{container}-{fmt}"
+    if container == "tar":
+        inner = pack(root / f"tar-{fmt}", (f"root.{fmt}", disk), gzip=False)
+    else:
+        inner = disk
+    return compress(inner, name, compression)
+
 
 
 def garbage_file(path: Path, size: int) -> Path:

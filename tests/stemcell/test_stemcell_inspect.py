@@ -76,14 +76,15 @@ def test_missing_file(tmp_path: Path) -> None:
         inspect_image(str(tmp_path / "nope"))
 
 
-def test_not_a_tarball(tmp_path: Path) -> None:
+def test_neither_a_tarball_nor_a_disk(tmp_path: Path) -> None:
     gz = tmp_path / "image"
     gz.write_bytes(gzip.compress(os.urandom(4096)))
-    with pytest.raises(StemcellImageError, match="is not a tar archive"):
+    with pytest.raises(StemcellImageError, match="is neither a tar archive nor a disk image: no qcow2, VHD or VHDX "
+                                                 "signature and no MBR boot signature"):
         inspect_image(str(gz))
     plain = tmp_path / "plain"
     plain.write_bytes(b"this is a text file, not a stemcell image\n" * 20)
-    with pytest.raises(StemcellImageError, match="is not a tar archive"):
+    with pytest.raises(StemcellImageError, match="is neither a tar archive nor a disk image"):
         inspect_image(str(plain))
 
 
@@ -95,7 +96,7 @@ def test_not_gzip_data_after_the_magic(tmp_path: Path) -> None:
 
 
 def test_empty_tarball(tar_with) -> None:
-    with pytest.raises(StemcellImageError, match="contains no disk image file$"):
+    with pytest.raises(StemcellImageError, match="contains no disk image: it is empty, an empty tar archive"):
         inspect_image(str(tar_with([])))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cpi.stemcell import StemcellImageError, write_image
-from cpi.stemcell import archive as archive_module
+from cpi.stemcell import compression as compression_module
 from cpi.stemcell.zeroing import Zeroer
 from tests.stemcell.stemcell_images import DISK_SIZE, Images, garbage_file, pack, sha256_file
 
@@ -25,7 +25,7 @@ def test_raw_onto_a_larger_garbage_file(images: Images, tmp_path: Path) -> None:
     assert result.data_bytes + result.zeroed_bytes == DISK_SIZE
     assert 0 < result.data_bytes < DISK_SIZE / 2  # zero runs were not written
     assert result.zero_method == "punch_hole"
-    assert result.inflater == "isal"
+    assert result.decoder == "isal"
 
 
 def test_raw_onto_a_shorter_file_and_a_missing_one(images: Images, tmp_path: Path) -> None:
@@ -39,7 +39,7 @@ def test_raw_onto_a_shorter_file_and_a_missing_one(images: Images, tmp_path: Pat
 
 
 def test_plain_tar_and_zlib_fallback(images: Images, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(archive_module, "_igzip", None)
+    monkeypatch.setattr(compression_module, "_igzip", None)
     target = garbage_file(tmp_path / "volume", DISK_SIZE)
     write_image(str(images.raw), str(target))
     assert sha256_file(target) == images.raw_sha256
