@@ -5,8 +5,9 @@
 - Runtime dependencies are what cpi/ imports: cs and requests (API calls) and jsonschema (config validation), with
   their dependency closures. typer, rich, paramiko, pyyaml are the inception tool's, not the CPI's.
   jsonschema's rpds-py is compiled, so wheels are vendored for CPython 3.10 to 3.14 on manylinux2014 x86_64
-  (glibc >= 2.17: any current Ubuntu). isal (fast stemcell inflate) is optional: the packaging script installs it
-  when a wheel matches the compiling Python, and the CPI falls back to zlib otherwise.
+  (glibc >= 2.17: any current Ubuntu). isal (fast stemcell inflate) and indexed_bzip2 (parallel stemcell bunzip) are
+  optional: the packaging script installs each when a wheel matches the compiling Python, and the CPI falls back to
+  zlib / the stdlib bz2 otherwise.
 - pip's own wheel: the packaging script runs pip from it, so the compiling machine needs no python3-pip.
 
 Downloads go through `pip download` into a cache directory; a small lock file there records a complete set, so later
@@ -32,7 +33,7 @@ from cpi.release.version import PROJECT
 
 CPI_DIST = "cloudstack-cpi"
 RUNTIME = ("cs", "requests", "jsonschema")
-OPTIONAL = ("isal",)
+OPTIONAL = ("isal", "indexed_bzip2")
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 PLATFORMS = ("manylinux_2_17_x86_64", "manylinux2014_x86_64")
 #: Entries of cpi/ that are operator-side tooling, not the CPI: left out of the runtime wheel (they may import the
@@ -86,7 +87,7 @@ def collect_dependency_wheels(cache: Path, *, offline: bool = False, log: Log = 
             try:
                 found.update(_download(cache, [*target, requirement], offline, log))
             except ReleaseBuildError:
-                log(f"no {requirement} wheel for CPython {version}: that Python will use zlib")
+                log(f"no {requirement} wheel for CPython {version}: that Python will use the stdlib fallback")
     names = sorted(path.name for path in found)
     lock.write_text(json.dumps(names))
     return [cache / name for name in names]
