@@ -68,6 +68,8 @@ SCHEMA: dict[str, Any] = {
                                 "stemcell_public_visibility": {"type": "boolean"},
                                 "stemcell_upload": {"type": "string", "enum": list(STEMCELL_UPLOAD_MODES)},
                                 "stemcell_os_type": {"type": ["string", "null"]},
+                                "stemcell_requires_hvm": {"type": ["boolean", "object", "null"],
+                                                          "additionalProperties": {"type": "boolean"}},
                                 "stemcell_http_bind": {"type": "string"},
                                 "stemcell_http_host": {"type": ["string", "null"]},
                                 "stemcell_device_dir": {"type": ["string", "null"]},
@@ -127,6 +129,9 @@ class CpiConfig:
     stemcell_public_visibility: bool = False
     stemcell_upload: str = "auto"
     stemcell_os_type: str | None = None
+    #: requireshvm for stemcell templates: one value, or per hypervisor ({"XenServer": false}); unset means the
+    #: per-hypervisor default (cpi.methods.stemcell_template.requires_hvm)
+    stemcell_requires_hvm: bool | dict[str, bool] | None = None
     stemcell_http_bind: str = "127.0.0.1"
     stemcell_http_host: str | None = None
     stemcell_device_dir: str | None = None
@@ -259,6 +264,7 @@ def parse_config(doc: Any, source: str = "cpi.json", context: dict[str, Any] | N
         stemcell_public_visibility=bool(cs.get("stemcell_public_visibility", False)),
         stemcell_upload=cs.get("stemcell_upload", "auto"),
         stemcell_os_type=cs.get("stemcell_os_type") or None,
+        stemcell_requires_hvm=cs.get("stemcell_requires_hvm"),
         stemcell_http_bind=cs.get("stemcell_http_bind", "127.0.0.1"),
         stemcell_http_host=cs.get("stemcell_http_host") or None,
         stemcell_device_dir=cs.get("stemcell_device_dir") or None,

@@ -60,6 +60,9 @@ PROPERTIES: tuple[JobProperty, ...] = (
                 "runs on a CloudStack VM, else direct upload), volume, url or upload", "auto"),
     JobProperty("cloudstack.stemcell_os_type", "CloudStack OS type for stemcell templates (optional: chosen from "
                 "the stemcell's operating system)"),
+    JobProperty("cloudstack.stemcell_requires_hvm", "requireshvm of stemcell templates: true/false for every "
+                "hypervisor, or per hypervisor, e.g. {XenServer: false, KVM: true} (optional: false for XenServer, "
+                "whose CloudStack stemcells boot paravirtualised with OS type 'Other PV (64-bit)', true elsewhere)"),
     JobProperty("cloudstack.stemcell_http_bind", "Address the CPI serves stemcell images on for url uploads",
                 "127.0.0.1"),
     JobProperty("cloudstack.stemcell_http_host", "Host or IP CloudStack's secondary storage reaches the CPI at for "
