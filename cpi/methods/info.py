@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# bosh-linux-stemcell-builder's CloudStack infrastructure writes `cloudstack-vhdx` (its image is a VHD for
-# XenServer); the raw and qcow2 names cover KVM stemcells, whose `image` holds a raw or qcow2 disk.
+# bosh-linux-stemcell-builder's CloudStack infrastructure (bosh-stemcell/lib/bosh/stemcell/infrastructure.rb) writes
+# `cloudstack-vhdx`, although its `image` is the bzip2 of a dynamic VHD for XenServer; the others name stemcells whose
+# `image` holds a VHD, raw or qcow2 disk. cpi.stemcell reads every one of them, in a tarball or bare, gzip, bzip2 or
+# uncompressed (tests/cpi/test_stemcell.py proves each advertised name with a real image through the CPI).
 STEMCELL_FORMATS = ["cloudstack-vhdx", "cloudstack-vhd", "cloudstack-raw", "cloudstack-qcow2"]
 
 

@@ -12,6 +12,10 @@ Three ways to make the template, chosen by `cloudstack.stemcell_upload` (auto by
 - upload (C): getUploadParamsForTemplate and a multipart POST of the inner image.
 auto: A when an image URL or an advertised HTTP host is configured, B when the metadata service names a VM of this
 account, else C.
+The `image` may be any layout bosh-linux-stemcell-builder or the other CPIs produce (cpi.stemcell.archive); a light
+stemcell (`light_template` in its cloud_properties) names an existing template instead (stemcell_light). The
+stemcell's infrastructure, architecture and hypervisor, and in modes A and C its disk format, are checked against the
+zone first (stemcell_checks).
 """
 from __future__ import annotations
 
@@ -20,6 +24,8 @@ from typing import Any
 
 from cpi.methods import stemcell_refs
 from cpi.methods.cloud import Cloud
+from cpi.methods.stemcell_checks import check_format, check_properties
+from cpi.methods.stemcell_light import create_light_stemcell, is_light
 from cpi.methods.stemcell_template import Stemcell, delete_template_quietly
 from cpi.methods.stemcell_upload import create_by_upload, create_by_url
 from cpi.methods.stemcell_volume import create_by_volume_copy, own_vm
@@ -63,11 +69,14 @@ def _ensure_in_zones(stemcell: Stemcell, template_id: str, zones: list[Zone]) ->
 
 
 def create_stemcell(cloud: Cloud, image_path: str, cloud_properties: dict[str, Any], env: dict[str, Any] | None) -> str:
+    check_properties(cloud_properties)
+    zones = [cloud.zone(name) for name in cloud.config.template_zones] or [cloud.zone()]
+    if is_light(cloud_properties):
+        return create_light_stemcell(cloud, cloud_properties, zones)
     try:
         info = inspect_image(image_path)
     except StemcellImageError as exc:
         raise CloudError(str(exc)) from None
-    zones = [cloud.zone(name) for name in cloud.config.template_zones] or [cloud.zone()]
     existing = _existing(cloud, info.archive_sha256)
     cid = stemcell_refs.acquire(cloud, existing) if existing else None
     try:
@@ -79,7 +88,9 @@ def create_stemcell(cloud: Cloud, image_path: str, cloud_properties: dict[str, A
         else:
             mode, home = _mode_and_zone(cloud, cloud_properties, zones[0])
             stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
-            log.info("creating template %s from %s image (%d bytes) by %s", stemcell.name, info.format, info.size, mode)
+            check_format(cloud_properties, info.cloudstack_format, stemcell.hypervisor, mode)
+            log.info("creating template %s (%s, requireshvm %s) from a %s image (%d bytes) by %s", stemcell.name,
+                     stemcell.hypervisor, stemcell.requires_hvm, info.layout, info.size, mode)
             token = stemcell_refs.new_token()
             cid = stemcell_refs.cid_for(_make(stemcell, mode, token), token)
         _ensure_in_zones(stemcell, stemcell_refs.template_id(cid), [z for z in zones if z.id != home.id])

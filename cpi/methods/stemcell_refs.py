@@ -15,6 +15,9 @@ CloudStack's database):
 At least one side sees the other's write, so a template is never deleted under a reference that was handed out;
 when both see each other, the result is an extra template (unreferenced, still found and reused by its digest,
 deleted by the next release of a reference to it) or an extra reference, never a lost template.
+
+A light stemcell's cid is `<template id>:light` (stemcell_light): the template is not the CPI's, releasing it does
+nothing.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ log = logging.getLogger("cpi.stemcell")
 SEPARATOR = ":"
 REF_PREFIX = "bosh-stemcell-ref-"
 LEGACY_TOKEN = "legacy"
+LIGHT_TOKEN = "light"
 DELETING_PREFIX = "bosh-stemcell-deleting-"
 COUNTED_TAG = "bosh-stemcell-refs"
 COUNTED_VALUE = "counted"
@@ -142,6 +146,9 @@ def release(cloud: Cloud, cid: str) -> None:
     """Remove the cid's reference; delete the template (every zone) when none remains. Idempotent: a reference
     already gone is fine, and a template left without references by an earlier failed release is deleted."""
     template, token = template_id(cid), _token(cid)
+    if token == LIGHT_TOKEN:
+        log.info("stemcell %s is light: template %s is not the CPI's and stays", cid, template)
+        return
     tags = _tags(cloud, template)
     key = REF_PREFIX + token
     if key in tags:

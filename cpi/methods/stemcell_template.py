@@ -13,6 +13,7 @@ from typing import Any
 
 from cpi.methods import lookup
 from cpi.methods.cloud import Cloud
+from cpi.methods.stemcell_checks import hypervisor_for
 from cpi.networks import Zone
 from cpi.protocol import CloudError
 from cpi.stemcell import ImageInfo
@@ -25,8 +26,11 @@ UBUNTU_RELEASES = {
     "precise": "12.04", "trusty": "14.04", "xenial": "16.04", "bionic": "18.04", "focal": "20.04",
     "jammy": "22.04", "noble": "24.04",
 }
-HYPERVISORS = {"xen": "XenServer", "xenserver": "XenServer", "kvm": "KVM", "esxi": "VMware", "vmware": "VMware"}
-FORMAT_HYPERVISORS = {"VHD": "XenServer", "QCOW2": "KVM", "RAW": "KVM"}
+#: requireshvm when cloudstack.stemcell_requires_hvm does not say: XenServer CloudStack stemcells boot
+#: paravirtualised, as bosh-deployment's cloudstack/cpi.yml configures the Go CPI (stemcell.requires_hvm: false,
+#: os_type "Other PV (64-bit)"); every other hypervisor runs them as HVM guests.
+PV_HYPERVISORS = ("XenServer",)
+PV_OS_TYPE = "Other PV (64-bit)"
 
 
 class Stemcell:
@@ -41,17 +45,21 @@ class Stemcell:
         self.name = ("bosh-" + info.archive_sha256)[:MAX_TEMPLATE_NAME]
         described = " ".join(str(props[k]) for k in ("name", "version") if props.get(k))
         self.display_text = described or self.name
-        self.os_type_id = lookup.os_type_id(cloud, os_type_candidates(props, cloud.config.stemcell_os_type))
-        self.hypervisor = hypervisor_for(cloud, props, info, zone)
+        self.hypervisor = hypervisor_for(cloud, props, info.cloudstack_format, zone)
+        self.requires_hvm = requires_hvm(cloud.config.stemcell_requires_hvm, self.hypervisor)
+        self.os_type_id = lookup.os_type_id(
+            cloud, os_type_candidates(props, cloud.config.stemcell_os_type, self.requires_hvm))
 
     def template_params(self) -> dict[str, Any]:
-        """What registerTemplate / getUploadParamsForTemplate / createTemplate share."""
+        """What registerTemplate / getUploadParamsForTemplate / createTemplate share. `requireshvm` is always sent:
+        left out, registerTemplate and createTemplate default it to true, getUploadParamsForTemplate to false."""
         return {
             "name": self.name,
             "displaytext": self.display_text[:4096],
             "ostypeid": self.os_type_id,
             "ispublic": str(self.cloud.config.stemcell_public_visibility).lower(),
             "passwordenabled": "false",
+            "requireshvm": str(self.requires_hvm).lower(),
             "bits": 64,
         }
 
@@ -74,26 +82,30 @@ class Stemcell:
             delay = min(delay * 1.5, 5.0)
 
 
-def os_type_candidates(props: dict[str, Any], configured: str | None) -> list[str]:
-    """OS type descriptions to try, best first: the configured one, the stemcell's Ubuntu release, generic ones."""
+def requires_hvm(configured: bool | dict[str, bool] | None, hypervisor: str) -> bool:
+    """requireshvm for a template on `hypervisor`: cloudstack.stemcell_requires_hvm (one value, or per hypervisor,
+    names compared case-insensitively), else false on XenServer (PV stemcells) and true elsewhere."""
+    if isinstance(configured, bool):
+        return configured
+    for name, value in (configured or {}).items():
+        if name.lower() == hypervisor.lower():
+            return bool(value)
+    return hypervisor not in PV_HYPERVISORS
+
+
+def os_type_candidates(props: dict[str, Any], configured: str | None, hvm: bool = True) -> list[str]:
+    """OS type descriptions to try, best first: the configured one, then for a PV template the generic PV type
+    (the OS type picks the hypervisor's guest template, so an HVM one would not boot it), else the stemcell's Ubuntu
+    release and generic Linux types."""
     candidates = [configured] if configured else []
+    if not hvm:
+        return candidates + [PV_OS_TYPE]
     text = " ".join(str(props.get(k, "")) for k in ("name", "os_version", "operating_system", "os_distro")).lower()
     for codename, release in UBUNTU_RELEASES.items():
         if codename in text:
             candidates += [f"Ubuntu {release} (64-bit)", f"Ubuntu {release} LTS (64-bit)"]
             break
-    return candidates + ["Other Ubuntu (64-bit)", "Other Linux (64-bit)", "Other PV (64-bit)"]
-
-
-def hypervisor_for(cloud: Cloud, props: dict[str, Any], info: ImageInfo, zone: Zone) -> str:
-    """The stemcell's declared hypervisor, else the zone's only one, else what the image format implies."""
-    declared = HYPERVISORS.get(str(props.get("hypervisor", "")).lower())
-    if declared:
-        return declared
-    available = [h.get("name") for h in cloud.client.list("listHypervisors", zoneid=zone.id)]
-    if len(available) == 1 and available[0]:
-        return available[0]
-    return FORMAT_HYPERVISORS[info.cloudstack_format]
+    return candidates + ["Other Ubuntu (64-bit)", "Other Linux (64-bit)"]
 
 
 def delete_template_quietly(cloud: Cloud, template_id: str) -> None:

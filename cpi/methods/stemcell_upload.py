@@ -1,6 +1,7 @@
 """Stemcell modes that hand CloudStack the image file itself: (A) registerTemplate from a URL, (C) direct upload.
 
-Both stream the disk image out of the stemcell's `image` tarball (cpi.stemcell reader): no temporary copy.
+Both stream the disk image out of the stemcell's `image` file, decompressed and out of its tarball if it has one
+(cpi.stemcell reader): no temporary copy.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from cpi.stemcell import open_inner_image
 
 log = logging.getLogger("cpi.stemcell")
 
-EXTENSIONS = {"RAW": "img", "QCOW2": "qcow2", "VHD": "vhd"}
+EXTENSIONS = {"RAW": "img", "QCOW2": "qcow2", "VHD": "vhd", "VHDX": "vhdx"}
 
 
 def _format_params(stemcell: Stemcell) -> dict[str, Any]:
@@ -60,7 +61,7 @@ class _ImageHandler(BaseHTTPRequestHandler):
         if self.path != self.server.path:
             self.send_error(404)
             return
-        with open_inner_image(self.server.image_path) as image:
+        with open_inner_image(self.server.image_path, self.server.image_size) as image:
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(image.size))
@@ -75,9 +76,10 @@ class _ImageHandler(BaseHTTPRequestHandler):
 class _ImageServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, bind: str, image_path: str, filename: str) -> None:
+    def __init__(self, bind: str, image_path: str, image_size: int, filename: str) -> None:
         super().__init__((bind, 0), _ImageHandler)
         self.image_path = image_path
+        self.image_size = image_size
         self.path = f"/stemcell/{secrets.token_urlsafe(16)}/{filename}"
 
 
@@ -109,7 +111,7 @@ def _serve(stemcell: Stemcell) -> tuple[_ImageServer, str]:
     config = stemcell.cloud.config
     host = advertised_host(config)
     filename = f"{stemcell.name}.{EXTENSIONS[stemcell.info.cloudstack_format]}"
-    server = _ImageServer(config.stemcell_http_bind, stemcell.image_path, filename)
+    server = _ImageServer(config.stemcell_http_bind, stemcell.image_path, stemcell.info.size, filename)
     threading.Thread(target=server.serve_forever, name="stemcell-http", daemon=True).start()
     host_part = f"[{host}]" if ":" in host else host
     return server, f"http://{host_part}:{server.server_address[1]}{server.path}"
@@ -184,7 +186,7 @@ def create_by_upload(stemcell: Stemcell) -> str:
     template_id = upload["id"]
     filename = f"{stemcell.name}.{EXTENSIONS[stemcell.info.cloudstack_format]}"
     try:
-        with open_inner_image(stemcell.image_path) as image:
+        with open_inner_image(stemcell.image_path, stemcell.info.size) as image:
             payload = _MultipartBody(image, filename)
             response = requests.post(
                 upload["postURL"], data=payload, verify=cloud.client.verify,

@@ -91,7 +91,7 @@ def create_by_volume_copy(stemcell: Stemcell) -> str:
         device = _device(cloud, vm, volume)
         log.info("writing the stemcell image onto %s (volume %s)", device, volume["id"])
         try:
-            result = write_image(stemcell.image_path, device)
+            result = write_image(stemcell.image_path, device, size=stemcell.info.size)
         except StemcellImageError as exc:
             raise CloudError(str(exc)) from None
         log.info("wrote %d bytes (%s data, %s zeroed by %s, decoder %s)", result.image_size, result.data_bytes,
