@@ -166,8 +166,10 @@ def get_upload_params_for_template(ctx: Ctx, p: dict) -> dict:
     fmt, hypervisor = _check_format_and_hypervisor(p)
     parse_checksum(p.get("checksum"))
     zone_ids, cross = _target_zones(ctx, p)
-    template = _new_template(ctx, p, fmt=fmt, hypervisor=hypervisor, zone_ids=zone_ids, cross=cross,
-                             ostype=_ostype(ctx, p, required=False), status="NotUploaded",
+    # TemplateAdapterBase.prepare(GetUploadParamsForTemplateCmd): BooleanUtils.toBoolean(cmd.getRequiresHvm()), so
+    # false when left out (registerTemplate and createTemplate default it to true).
+    template = _new_template(ctx, {"requireshvm": False, **p}, fmt=fmt, hypervisor=hypervisor, zone_ids=zone_ids,
+                             cross=cross, ostype=_ostype(ctx, p, required=False), status="NotUploaded",
                              checksum=p.get("checksum"), _checksum=p.get("checksum"))
     return {"getuploadparams": upload_params(ctx.sim, template)}
 

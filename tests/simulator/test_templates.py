@@ -126,6 +126,16 @@ def test_upload_params_and_the_signed_multipart_post(cloud):
     assert again.status_code == 400 and again.text == "The one time post url is already used"
 
 
+def test_requireshvm_defaults_differ_by_command_as_in_cloudstack(cloud, files):
+    """registerTemplate defaults requireshvm to true, getUploadParamsForTemplate to false (TemplateAdapterBase:
+    BooleanUtils.toBoolean(cmd.getRequiresHvm())); given, it is recorded as given."""
+    registered = register(cloud, files.serve("hvm.qcow2", IMAGE))["template"][0]
+    uploaded = cloud.api.listTemplates(templatefilter="self", id=upload_params(cloud)["id"])["template"][0]
+    explicit = cloud.api.listTemplates(templatefilter="self",
+                                       id=upload_params(cloud, requireshvm=True)["id"])["template"][0]
+    assert (registered["requireshvm"], uploaded["requireshvm"], explicit["requireshvm"]) == (True, False, True)
+
+
 def test_upload_headers_and_signature_are_checked(cloud):
     params = upload_params(cloud)
     missing = requests.post(params["postURL"], files={"file": ("i.qcow2", b"x")}, timeout=10)
