@@ -38,12 +38,12 @@ def failed_calls(calls: list[dict[str, Any]], since: int = 0) -> list[dict[str, 
     return [c for c in calls[since:] if int(c.get("status", 200)) >= 400]
 
 
-def start_host_vm(sim_factory: Any, devices: Path) -> Any:
+def start_host_vm(sim_factory: Any, devices: Path, **options: Any) -> Any:
     """A simulator whose host VM (the VM "the CPI runs on", for volume copy) is a fresh Sim-Basic VM; volumes
-    attached to it appear as files in `devices`."""
+    attached to it appear as files in `devices`. `options` go to the simulator (e.g. a seed_file)."""
     import requests
 
-    sim = sim_factory(host_vm_device_dir=devices)
+    sim = sim_factory(host_vm_device_dir=devices, **options)
     cs = sim.cs()
     zone = next(z for z in cs.listZones()["zone"] if z["name"] == "Sim-Basic")
     template = cs.listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
