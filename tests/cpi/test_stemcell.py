@@ -1,13 +1,18 @@
-"""create_stemcell / delete_stemcell through the executable against the simulator, modes url and upload
-(volume copy is in test_lifecycle, it needs a host VM)."""
+"""create_stemcell / delete_stemcell through the executable against the simulator: the three upload modes (volume
+copy on the simulator's host VM), every image layout, requireshvm and the OS type, property checks, light stemcells."""
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from cpi.stemcell.sample import MiB, SampleDisk
 from tests.cpi.cpi_runner import error, ok, write_config
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own, start_host_vm
+from tests.stemcell.stemcell_images import layout, qemu
 
 
 def _template_id(cid: str) -> str:
@@ -221,3 +226,209 @@ def test_url_mode_refuses_a_loopback_image_url_a_remote_cloudstack_cannot_reach(
     assert advertised_host(_url_mode_config("http://127.0.0.1:8080/client/api")) == "127.0.0.1"   # the simulator
     assert advertised_host(_url_mode_config("https://cloud.example.com/client/api", stemcell_http_bind="0.0.0.0",
                                             stemcell_http_host="10.1.1.5")) == "10.1.1.5"
+
+
+# -- every image layout, through the real CPI, in every upload mode -------------------------------------------
+
+XEN_PROPERTIES = {  # what bosh-linux-stemcell-builder writes for CloudStack (infrastructure.rb, stemcell.MF)
+    "name": "bosh-cloudstack-xen-ubuntu-xenial-go_agent", "version": "250.4", "infrastructure": "cloudstack",
+    "hypervisor": "xen", "disk": 3072, "disk_format": "vhdx", "container_format": "bare", "os_type": "linux",
+    "os_distro": "ubuntu", "architecture": "x86_64", "auto_disk_config": True,
+}
+DISK = 6 * MiB
+
+
+def _seed(path: Path, basic_hypervisor: str) -> Path:
+    """Zones: Sim-Basic on `basic_hypervisor` (the host VM's zone for volume copy), and one zone per other
+    hypervisor the tests need."""
+    zones = [{"name": "Sim-Basic", "networktype": "Basic", "securitygroupsenabled": True,
+              "hypervisor": basic_hypervisor, "pod_cidr": "192.0.2.0/24"}]
+    for n, hypervisor in enumerate(h for h in ("XenServer", "KVM", "Hyperv") if h != basic_hypervisor):
+        zones.append({"name": f"Sim-{hypervisor}", "networktype": "Basic", "securitygroupsenabled": True,
+                      "hypervisor": hypervisor, "pod_cidr": f"198.18.{n}.0/24"})
+    path.write_text(yaml.safe_dump({"zones": zones}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def disks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One small partitioned raw disk (MBR boot signature, data at both ends) and the same disk as qcow2, dynamic
+    VHD and VHDX, made by the real qemu-img."""
+    root = tmp_path_factory.mktemp("stemcell-disks")
+    raw = root / "root.raw"
+    with open(raw, "wb") as handle:
+        shutil.copyfileobj(SampleDisk(DISK, [(0, MiB), (DISK - MiB, MiB)], seed=21), handle)
+        handle.seek(510)
+        handle.write(b"\x55\xaa")
+    found = {"raw": raw}
+    for fmt, qemu_format, options in (("qcow2", "qcow2", []), ("vhd", "vpc", ["-o", "subformat=dynamic"]),
+                                      ("vhdx", "vhdx", [])):
+        found[fmt] = root / f"root.{fmt}"
+        qemu("convert", "-f", "raw", "-O", qemu_format, *options, str(raw), str(found[fmt]))
+    return found
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# (compression, container, format, mode, zone): the builder's own layout in every mode, then the others spread
+# over the modes, each with a hypervisor CloudStack deploys that format on.
+CASES = [
+    ("bzip2", "bare", "vhd", "upload", "XenServer"),
+    ("bzip2", "bare", "vhd", "url", "XenServer"),
+    ("bzip2", "bare", "vhd", "volume", "XenServer"),
+    ("gzip", "bare", "qcow2", "upload", "KVM"),
+    ("none", "bare", "raw", "url", "KVM"),
+    ("bzip2", "tar", "qcow2", "url", "KVM"),
+    ("none", "tar", "vhd", "upload", "XenServer"),
+    ("gzip", "bare", "vhdx", "upload", "Hyperv"),
+    ("bzip2", "bare", "raw", "volume", "KVM"),
+    ("gzip", "bare", "vhdx", "volume", "KVM"),
+    ("none", "bare", "qcow2", "volume", "KVM"),
+]
+
+
+@pytest.mark.parametrize("compression, container, fmt, mode, hypervisor", CASES, ids=["-".join(c) for c in CASES])
+def test_every_layout_in_every_mode(sim_factory, tmp_path: Path, disks: dict[str, Path], compression: str,
+                                    container: str, fmt: str, mode: str, hypervisor: str) -> None:
+    """The template holds the disk: in url/upload modes the disk file itself (decompressed, out of its tarball),
+    in volume mode the raw disk written onto a volume."""
+    image = layout(tmp_path, disks[fmt], compression, container, fmt)
+    devices = tmp_path / "dev"
+    if mode == "volume":
+        sim = start_host_vm(sim_factory, devices, seed_file=_seed(tmp_path / "zones.yml", hypervisor))
+        zone = "Sim-Basic"
+    else:
+        sim = sim_factory(seed_file=_seed(tmp_path / "zones.yml", "KVM"))
+        zone = "Sim-Basic" if hypervisor == "KVM" else f"Sim-{hypervisor}"
+    config = write_config(tmp_path / "cpi.json", sim, default_zone=zone, stemcell_upload=mode,
+                          metadata_url=sim.base_url, stemcell_device_dir=str(devices))
+    props = {**XEN_PROPERTIES, "hypervisor": {"XenServer": "xen", "KVM": "kvm", "Hyperv": "hyperv"}[hypervisor],
+             "disk_format": fmt}
+    cid = ok(config, "create_stemcell", str(image), props)
+    [template] = _templates(sim, cid)
+    assert template["isready"] and template["hypervisor"] == hypervisor
+    if mode == "volume":
+        assert template["sha256"] == _sha(disks["raw"])
+    else:
+        assert template["sha256"] == _sha(disks[fmt]) and template["format"] == fmt.upper()
+    assert failed_calls(sim.calls()) == []
+    ok(config, "delete_stemcell", cid)
+    assert _templates(sim, cid) == []
+
+
+def test_a_disk_format_the_hypervisor_cannot_deploy_is_refused_before_anything_is_made(
+        sim_factory, tmp_path: Path, disks: dict[str, Path]) -> None:
+    sim = sim_factory(seed_file=_seed(tmp_path / "zones.yml", "KVM"))
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    image = layout(tmp_path, disks["vhd"], "bzip2", "bare", "vhd")
+    err = error(config, "create_stemcell", str(image), {**XEN_PROPERTIES, "hypervisor": "kvm"})
+    assert err["type"] == "Bosh::Clouds::CloudError"
+    assert ("holds a VHD disk, which CloudStack does not deploy on KVM (it takes QCOW2, RAW); use stemcell_upload: "
+            "volume") in err["message"]
+    assert own(sim.resources(), "template") == []
+
+
+# -- requireshvm and the OS type ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["upload", "url", "volume"])
+def test_xenserver_stemcells_are_pv_by_default_in_every_mode(sim_factory, tmp_path: Path, disks: dict[str, Path],
+                                                             mode: str) -> None:
+    """requireshvm false and OS type "Other PV (64-bit)" on XenServer (as bosh-deployment's cloudstack/cpi.yml
+    configures the Go CPI), whatever CloudStack's per-command default would have been."""
+    devices = tmp_path / "dev"
+    sim = start_host_vm(sim_factory, devices, seed_file=_seed(tmp_path / "zones.yml", "XenServer"))
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload=mode,
+                          metadata_url=sim.base_url, stemcell_device_dir=str(devices))
+    cid = ok(config, "create_stemcell", str(layout(tmp_path, disks["vhd"], "bzip2", "bare", "vhd")), XEN_PROPERTIES)
+    [template] = _templates(sim, cid)
+    assert template["requireshvm"] is False
+    ostypes = {o["id"]: o["description"] for o in sim.resources()["ostype"]}
+    assert ostypes[template["ostypeid"]] == "Other PV (64-bit)"
+    ok(config, "delete_stemcell", cid)
+
+
+@pytest.mark.parametrize("configured, hypervisor, hvm, ostype", [
+    (None, "KVM", True, "Ubuntu 16.04 (64-bit)"),
+    ({"xenserver": True}, "XenServer", True, "Ubuntu 16.04 (64-bit)"),
+    (False, "KVM", False, "Other PV (64-bit)"),
+    ({"XenServer": False}, "KVM", True, "Ubuntu 16.04 (64-bit)"),
+])
+def test_requires_hvm_is_configurable_per_hypervisor(sim_factory, tmp_path: Path, disks: dict[str, Path],
+                                                     configured, hypervisor: str, hvm: bool, ostype: str) -> None:
+    sim = sim_factory(seed_file=_seed(tmp_path / "zones.yml", "KVM"))
+    zone = "Sim-Basic" if hypervisor == "KVM" else f"Sim-{hypervisor}"
+    fmt = "qcow2" if hypervisor == "KVM" else "vhd"
+    extra = {} if configured is None else {"stemcell_requires_hvm": configured}
+    config = write_config(tmp_path / "cpi.json", sim, default_zone=zone, stemcell_upload="upload", **extra)
+    props = {**XEN_PROPERTIES, "hypervisor": "kvm" if hypervisor == "KVM" else "xen"}
+    cid = ok(config, "create_stemcell", str(layout(tmp_path, disks[fmt], "gzip", "tar", fmt)), props)
+    [template] = _templates(sim, cid)
+    ostypes = {o["id"]: o["description"] for o in sim.resources()["ostype"]}
+    assert (template["requireshvm"], ostypes[template["ostypeid"]]) == (hvm, ostype)
+    ok(config, "delete_stemcell", cid)
+
+
+# -- stemcell property checks ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"infrastructure": "openstack"}, "is built for infrastructure 'openstack', not cloudstack"),
+    ({"architecture": "aarch64"}, "is built for architecture 'aarch64'; CloudStack 4.18 runs x86_64 guests only"),
+    ({"hypervisor": "xen"}, "is for XenServer but zone Sim-Basic has only KVM hosts; use a stemcell for KVM"),
+    ({"hypervisor": "bhyve"}, "names an unknown hypervisor 'bhyve'"),
+])
+def test_stemcell_properties_this_cloud_cannot_run_are_clear_errors(sim, tmp_path: Path, change: dict,
+                                                                    message: str) -> None:
+    image, _ = make_image(tmp_path, seed=22)
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    before = len(sim.calls())
+    err = error(config, "create_stemcell", str(image), {**STEMCELL_PROPERTIES, **change})
+    assert err["type"] == "Bosh::Clouds::CloudError" and message in err["message"]
+    assert "\n" not in err["message"]
+    assert [c["command"] for c in sim.calls()[before:] if c["command"] == "getUploadParamsForTemplate"] == []
+
+
+# -- light stemcells ------------------------------------------------------------------------------------------------
+
+
+def test_light_stemcell_uses_an_existing_template_and_never_deletes_it(sim, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
+    zone = next(z for z in sim.cs().listZones()["zone"] if z["name"] == "Sim-Basic")
+    featured = sim.cs().listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
+    empty_image = tmp_path / "image"
+    empty_image.write_bytes(b"")  # a light stemcell's image is not read
+    before = len(sim.calls())
+    for wanted in (featured["name"], featured["id"]):
+        cid = ok(config, "create_stemcell", str(empty_image), {**STEMCELL_PROPERTIES, "light_template": wanted})
+        assert cid == f"{featured['id']}:light"
+        _vm_works(config, cid)
+        ok(config, "delete_stemcell", cid)
+        assert sim.cs().listTemplates(templatefilter="featured", id=featured["id"])["template"]
+    made = {c["command"] for c in sim.calls()[before:]}
+    assert not made & {"getUploadParamsForTemplate", "registerTemplate", "createTemplate", "deleteTemplate",
+                       "createTags"}
+    err = error(config, "create_stemcell", str(empty_image), {**STEMCELL_PROPERTIES, "light_template": "nope"})
+    assert "light stemcell template nope not found in zone Sim-Basic" in err["message"]
+
+
+def test_light_stemcell_must_be_in_every_zone_and_for_the_declared_hypervisor(sim, tmp_path: Path) -> None:
+    empty_image = tmp_path / "image"
+    empty_image.write_bytes(b"")
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", zones=["Sim-Advanced"])
+    err = error(config, "create_stemcell", str(empty_image),
+                {**STEMCELL_PROPERTIES, "light_template": "Ubuntu 22.04 LTS"})
+    assert "names different templates in different zones" in err["message"]
+    zone = next(z for z in sim.cs().listZones()["zone"] if z["name"] == "Sim-Basic")
+    featured = sim.cs().listTemplates(templatefilter="featured", zoneid=zone["id"])["template"][0]
+    err = error(config, "create_stemcell", str(empty_image), {**STEMCELL_PROPERTIES, "light_template": featured["id"]})
+    assert f"light stemcell template {featured['id']} not found in zone Sim-Advanced" in err["message"]
+
+
+def test_info_advertises_exactly_the_formats_the_reader_reads() -> None:
+    from cpi.methods.info import STEMCELL_FORMATS
+    from cpi.stemcell.formats import CLOUDSTACK_FORMATS
+
+    assert sorted(STEMCELL_FORMATS) == sorted(f"cloudstack-{fmt}" for fmt in CLOUDSTACK_FORMATS)
