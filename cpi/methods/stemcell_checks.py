@@ -42,7 +42,9 @@ def check_properties(props: dict[str, Any]) -> None:
 def hypervisor_for(cloud: Cloud, props: dict[str, Any], image_format: str | None, zone: Zone) -> str:
     """The hypervisor the template is for: the stemcell's declared one (which the zone must have), else the zone's
     only one, else the one the image format implies (`image_format` None: a light stemcell, no image)."""
-    available = [str(h.get("name")) for h in cloud.client.list("listHypervisors", zoneid=zone.id) if h.get("name")]
+    # listHypervisors takes no page/pagesize (4.18 listApis), so not client.list
+    listed = cloud.client.call("listHypervisors", zoneid=zone.id).get("hypervisor") or []
+    available = [str(h.get("name")) for h in listed if h.get("name")]
     declared_name = str(props.get("hypervisor") or "")
     if declared_name:
         declared = HYPERVISORS.get(declared_name.lower())
