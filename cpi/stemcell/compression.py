@@ -43,6 +43,8 @@ READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, ValueError, R
 
 INFLATER = "isal" if _igzip is not None else "zlib"
 BUNZIPPER = "indexed_bzip2" if _ibz2 is not None else "bz2"
+#: Threads indexed_bzip2 decodes with; None: one per core.
+BZIP2_THREADS: int | None = None
 
 
 def detect(head: bytes) -> str:
@@ -59,7 +61,7 @@ def decoder(compression: str) -> str:
     return {GZIP: INFLATER, BZIP2: BUNZIPPER}.get(compression, NONE)
 
 
-def open_decompressed(path: str, *, parallel: bool = True) -> tuple[BinaryIO, str]:
+def open_decompressed(path: str) -> tuple[BinaryIO, str]:
     """The decompressed bytes of `path` as a stream, and its compression (gzip, bzip2 or none)."""
     try:
         with open(path, "rb") as raw:
@@ -70,7 +72,7 @@ def open_decompressed(path: str, *, parallel: bool = True) -> tuple[BinaryIO, st
             stream = _igzip.open(path, "rb") if _igzip is not None else gzip.open(path, "rb")
             return stream, GZIP  # type: ignore[return-value]
         if _ibz2 is not None:
-            threads = (os.cpu_count() or 1) if parallel else 1
+            threads = BZIP2_THREADS or os.cpu_count() or 1
             return _ibz2.open(path, parallelization=threads), BZIP2  # type: ignore[return-value]
         return bz2.open(path, "rb"), BZIP2  # type: ignore[return-value]
     except OSError as exc:
