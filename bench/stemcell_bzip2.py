@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cpi.stemcell import compression, open_inner_image  # noqa: E402
+from cpi.stemcell import archive_sha256, compression, open_inner_image  # noqa: E402
 
 MiB = 1 << 20
 
@@ -56,17 +56,9 @@ def build_image(directory: Path, size_mib: int, data_mib: int) -> tuple[Path, st
     raw.unlink()
     with open(image, "wb") as out:
         subprocess.run(["bzip2", "-9", "-c", str(vhd)], stdout=out, check=True)
-    digest = sha256(vhd)
+    digest = archive_sha256(str(vhd))  # the sha256 of a file
     vhd.unlink()
     return image, digest
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(8 * MiB), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _children_cpu() -> float:
