@@ -14,8 +14,8 @@ auto: A when an image URL or an advertised HTTP host is configured, B when the m
 account, else C.
 The `image` may be any layout bosh-linux-stemcell-builder or the other CPIs produce (cpi.stemcell.archive); a light
 stemcell (`light_template` in its cloud_properties) names an existing template instead (stemcell_light). The
-stemcell's infrastructure, architecture and hypervisor, and in modes A and C its disk format, are checked against the
-zone first (stemcell_checks).
+stemcell's infrastructure, architecture and hypervisor are checked against the zone first (stemcell_checks); in modes
+A and C a disk format the hypervisor does not deploy is converted with qemu-img first (cpi.stemcell.convert).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from typing import Any
 
 from cpi.methods import stemcell_refs
 from cpi.methods.cloud import Cloud
-from cpi.methods.stemcell_checks import check_format, check_properties
+from cpi.methods.stemcell_checks import check_properties, upload_format
 from cpi.methods.stemcell_light import create_light_stemcell, is_light
 from cpi.methods.stemcell_template import Stemcell, delete_template_quietly
 from cpi.methods.stemcell_upload import create_by_upload, create_by_url
@@ -32,7 +32,7 @@ from cpi.methods.stemcell_volume import create_by_volume_copy, own_vm
 from cpi.methods.tags import set_tags
 from cpi.networks import Zone
 from cpi.protocol import CloudError
-from cpi.stemcell import StemcellImageError, inspect_image
+from cpi.stemcell import StemcellImageError, converted_image, inspect_image
 
 log = logging.getLogger("cpi.stemcell")
 
@@ -88,11 +88,11 @@ def create_stemcell(cloud: Cloud, image_path: str, cloud_properties: dict[str, A
         else:
             mode, home = _mode_and_zone(cloud, cloud_properties, zones[0])
             stemcell = Stemcell(cloud, image_path, cloud_properties, info, home)
-            check_format(cloud_properties, info.cloudstack_format, stemcell.hypervisor, mode)
+            convert_to = upload_format(cloud_properties, info.cloudstack_format, stemcell.hypervisor, mode)
             log.info("creating template %s (%s, requireshvm %s) from a %s image (%d bytes) by %s", stemcell.name,
                      stemcell.hypervisor, stemcell.requires_hvm, info.layout, info.size, mode)
             token = stemcell_refs.new_token()
-            cid = stemcell_refs.cid_for(_make(stemcell, mode, token), token)
+            cid = stemcell_refs.cid_for(_make(stemcell, mode, token, convert_to), token)
         _ensure_in_zones(stemcell, stemcell_refs.template_id(cid), [z for z in zones if z.id != home.id])
     except Exception:
         if cid is not None:
@@ -113,9 +113,19 @@ def _mode_and_zone(cloud: Cloud, cloud_properties: dict[str, Any], first_zone: Z
     return mode, cloud.zone_by_id(vm["zoneid"])
 
 
-def _make(stemcell: Stemcell, mode: str, token: str) -> str:
+def _make(stemcell: Stemcell, mode: str, token: str, convert_to: str | None) -> str:
     cloud = stemcell.cloud
-    template_id = MAKERS[mode](stemcell)
+    try:  # a damaged image may show only mid-stream: still one clear CloudError
+        if convert_to is None:
+            template_id = MAKERS[mode](stemcell)
+        else:
+            log.info("converting the %s disk to %s for %s", stemcell.info.cloudstack_format, convert_to,
+                     stemcell.hypervisor)
+            fmt = convert_to.lower()  # cpi.stemcell's format names are CloudStack's, lower-cased
+            with converted_image(stemcell.image_path, fmt, size=stemcell.info.size) as path:
+                template_id = MAKERS[mode](stemcell.converted(path, fmt))
+    except StemcellImageError as exc:
+        raise CloudError(str(exc)) from None
     try:
         tags = {DIGEST_TAG: stemcell.info.archive_sha256, **stemcell_refs.creation_tags(cloud, token)}
         tags.update({f"bosh-stemcell-{k}": stemcell.props[k] for k in ("name", "version") if stemcell.props.get(k)})

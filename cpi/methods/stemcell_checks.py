@@ -4,8 +4,8 @@ created: one clear CloudError per mismatch instead of a template that never boot
 bosh-linux-stemcell-builder writes `infrastructure: cloudstack`, `hypervisor: xen`, `architecture: x86_64` and
 `disk_format: vhdx` for CloudStack (bosh-stemcell/lib/bosh/stemcell/infrastructure.rb); the 2014 community stemcells
 said `hypervisor: kvm`. The Go CPI (orange-cloudfoundry/bosh-cpi-cloudstack, action/ CloudStackCloudProperties)
-refuses anything but cloudstack / x86_64 / xen; this CPI accepts every hypervisor a zone has, and checks that the
-image format is one CloudStack takes for that hypervisor when the image is handed to CloudStack as it is.
+refuses anything but cloudstack / x86_64 / xen; this CPI accepts every hypervisor a zone has, and when the image is
+handed to CloudStack as a file, picks the format CloudStack takes for that hypervisor (converting when it differs).
 """
 from __future__ import annotations
 
@@ -63,15 +63,19 @@ def hypervisor_for(cloud: Cloud, props: dict[str, Any], image_format: str | None
     return FORMAT_HYPERVISORS[image_format]
 
 
-def check_format(props: dict[str, Any], image_format: str, hypervisor: str, mode: str) -> None:
-    """For the modes that hand CloudStack the image as it is (url, upload), its format must be one the hypervisor
-    deploys. Volume copy writes the raw disk onto a volume, so any format does there."""
+def upload_format(props: dict[str, Any], image_format: str, hypervisor: str, mode: str) -> str | None:
+    """For the modes that hand CloudStack the image file (url, upload): None when the hypervisor deploys the image's
+    format, else the format to convert it to first (the hypervisor's first). Volume copy writes the raw disk onto a
+    volume, so any format does there; an `image_url` CloudStack downloads itself cannot be converted."""
     accepted = HYPERVISOR_FORMATS.get(hypervisor, tuple(FORMAT_HYPERVISORS))
     if mode == "volume" or image_format in accepted:
-        return
-    raise CloudError(f"stemcell {_name(props)} holds a {image_format} disk, which CloudStack does not deploy on "
-                     f"{hypervisor} (it takes {', '.join(accepted)}); use stemcell_upload: volume (the CPI writes any "
-                     f"format onto a volume) or a stemcell whose image is {' or '.join(accepted)}")
+        return None
+    convertible = [f for f in accepted if f in FORMAT_HYPERVISORS]
+    if not convertible or (mode == "url" and props.get("image_url")):
+        raise CloudError(f"stemcell {_name(props)} holds a {image_format} disk, which CloudStack does not deploy on "
+                         f"{hypervisor} (it takes {', '.join(accepted)}); use stemcell_upload: volume (the CPI writes "
+                         f"any format onto a volume) or a stemcell whose image is {' or '.join(accepted)}")
+    return convertible[0]
 
 
 def _name(props: dict[str, Any]) -> str:

@@ -6,7 +6,10 @@ stemcell.py dispatches to: the one module all of them import, so none imports an
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import logging
+import os
 import re
 import time
 from typing import Any
@@ -49,6 +52,14 @@ class Stemcell:
         self.requires_hvm = requires_hvm(cloud.config.stemcell_requires_hvm, self.hypervisor)
         self.os_type_id = lookup.os_type_id(
             cloud, os_type_candidates(props, cloud.config.stemcell_os_type, self.requires_hvm))
+
+    def converted(self, image_path: str, fmt: str) -> Stemcell:
+        """This stemcell with its disk replaced by a converted copy: a bare, uncompressed `fmt` disk at `image_path`."""
+        twin = copy.copy(self)
+        twin.image_path = image_path
+        twin.info = dataclasses.replace(self.info, format=fmt, size=os.path.getsize(image_path), compression="none",
+                                        container="bare", member_name=os.path.basename(image_path))
+        return twin
 
     def template_params(self) -> dict[str, Any]:
         """What registerTemplate / getUploadParamsForTemplate / createTemplate share. `requireshvm` is always sent:

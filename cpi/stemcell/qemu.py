@@ -1,4 +1,5 @@
-"""The few qemu-img calls the volume writer needs for qcow2 and VHD images (package qemu-utils)."""
+"""The few qemu-img calls the stemcell code needs (package qemu-utils): the volume writer's conversion of qcow2, VHD
+and VHDX images to raw, and format conversion for an upload to a hypervisor that does not take the image's format."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import subprocess
 from collections.abc import Callable
 
 from cpi.stemcell.errors import StemcellImageError
-from cpi.stemcell.formats import QEMU_FORMATS
+from cpi.stemcell.formats import QEMU_FORMATS, VHD
 
 _PROGRESS = re.compile(rb"\((\d+(?:\.\d+)?)/100%\)")
 
@@ -17,8 +18,9 @@ def qemu_img() -> str:
     path = shutil.which("qemu-img")
     if path is None:
         raise StemcellImageError(
-            "qemu-img is needed to write qcow2/VHD stemcell images onto a volume; install it (Debian/Ubuntu: "
-            "apt-get install qemu-utils) or use a stemcell whose image is raw"
+            "qemu-img is needed to convert qcow2/VHD/VHDX stemcell images (onto a volume, or to the format the "
+            "hypervisor takes); install it (Debian/Ubuntu: apt-get install qemu-utils) or use a stemcell whose image "
+            "needs no conversion"
         )
     return path
 
@@ -55,6 +57,16 @@ def convert_to_raw(source: str, fmt: str, target: str, on_percent: Callable[[flo
         returncode = proc.wait()
     if returncode != 0:
         raise StemcellImageError(f"qemu-img convert of the {fmt} image onto {target} failed: {_stderr(stderr)}")
+
+
+def convert(source: str, fmt: str, dest: str, dest_fmt: str) -> None:
+    """`qemu-img convert` of `source` into a new file `dest` in another format (a VHD is made dynamic, as
+    bosh-linux-stemcell-builder makes its CloudStack VHDs)."""
+    options = ["-o", "subformat=dynamic"] if dest_fmt == VHD else []
+    command = [qemu_img(), "convert", "-f", QEMU_FORMATS[fmt], "-O", QEMU_FORMATS[dest_fmt], *options, source, dest]
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0:
+        raise StemcellImageError(f"qemu-img convert of the {fmt} image to {dest_fmt} failed: {_stderr(result.stderr)}")
 
 
 def _stderr(data: bytes) -> str:

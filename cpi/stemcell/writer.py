@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cpi.stemcell import qemu
@@ -106,16 +107,8 @@ def _write_converted(
     progress: ProgressCallback | None,
     tmp_dir: str | None,
 ) -> WriteResult:
-    handle, tmp_path = tempfile.mkstemp(prefix="stemcell-", suffix=f".{fmt}", dir=tmp_dir)
+    tmp_path = _spool(image, buf, filled, fmt, tmp_dir)
     try:
-        try:
-            _Copier(handle, Zeroer(handle, is_block_device=False)).copy(image, buf, filled, None)
-            os.ftruncate(handle, image.size)
-        except OSError as exc:
-            raise StemcellImageError(f"Cannot write a temporary copy of the {fmt} image to {tmp_path}: {exc.strerror}") from None
-        finally:
-            os.close(handle)
-        image.finish()
         size = qemu.virtual_size(tmp_path, fmt)
         fd, is_block = _open_target(target, size)
         try:
@@ -130,6 +123,40 @@ def _write_converted(
     if progress is not None:
         progress(size, size)
     return WriteResult(fmt, size, None, None, "qemu-img", decoder(image.compression))
+
+
+@contextmanager
+def spooled_image(image_path: str, *, size: int | None = None, tmp_dir: str | None = None) -> Iterator[tuple[str, str]]:
+    """The disk image as a plain (sparse) temporary file, for qemu-img, which must seek in its input: yields
+    (path, format) and removes the file afterwards."""
+    with ImageStream(image_path, size=size) as image:
+        buf = bytearray(CHUNK)
+        filled = image.readinto(buf)
+        fmt = detect_format(bytes(buf[:HEAD_SIZE]))
+        tmp_path = _spool(image, buf, filled, fmt, tmp_dir)
+    try:
+        yield tmp_path, fmt
+    finally:
+        os.unlink(tmp_path)
+
+
+def _spool(image: ImageStream, buf: bytearray, filled: int, fmt: str, tmp_dir: str | None) -> str:
+    """Stream the rest of `image` (`buf[:filled]` already read) into a new sparse temporary file; its path."""
+    handle, tmp_path = tempfile.mkstemp(prefix="stemcell-", suffix=f".{fmt}", dir=tmp_dir)
+    try:
+        try:
+            _Copier(handle, Zeroer(handle, is_block_device=False)).copy(image, buf, filled, None)
+            os.ftruncate(handle, image.size)
+        except OSError as exc:
+            raise StemcellImageError(f"Cannot write a temporary copy of the {fmt} image to {tmp_path}: "
+                                     f"{exc.strerror}") from None
+        finally:
+            os.close(handle)
+        image.finish()
+    except BaseException:
+        os.unlink(tmp_path)
+        raise
+    return tmp_path
 
 
 def _open_target(target: str, needed: int) -> tuple[int, bool]:

@@ -12,7 +12,7 @@ import yaml
 from cpi.stemcell.sample import MiB, SampleDisk
 from tests.cpi.cpi_runner import error, ok, write_config
 from tests.cpi.fixtures import STEMCELL_PROPERTIES, failed_calls, make_image, own, start_host_vm
-from tests.stemcell.stemcell_images import layout, qemu
+from tests.stemcell.stemcell_images import layout, qemu, sha256_file
 
 
 def _template_id(cid: str) -> str:
@@ -318,14 +318,42 @@ def test_every_layout_in_every_mode(sim_factory, tmp_path: Path, disks: dict[str
     assert _templates(sim, cid) == []
 
 
-def test_a_disk_format_the_hypervisor_cannot_deploy_is_refused_before_anything_is_made(
-        sim_factory, tmp_path: Path, disks: dict[str, Path]) -> None:
+@pytest.mark.parametrize("fmt, mode, hypervisor, expected", [
+    ("vhd", "upload", "KVM", "QCOW2"),
+    ("vhdx", "url", "XenServer", "VHD"),
+    ("qcow2", "upload", "Hyperv", "VHD"),
+])
+def test_a_format_the_hypervisor_does_not_take_is_converted_for_url_and_upload(
+        sim_factory, tmp_path: Path, disks: dict[str, Path], fmt: str, mode: str, hypervisor: str,
+        expected: str) -> None:
+    """CloudStack deploys VHD on XenServer, QCOW2/RAW on KVM, VHD/VHDX on Hyper-V: another disk is converted by
+    qemu-img before it is handed over, and the template's bytes still hold the same disk."""
     sim = sim_factory(seed_file=_seed(tmp_path / "zones.yml", "KVM"))
-    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="upload")
-    image = layout(tmp_path, disks["vhd"], "bzip2", "bare", "vhd")
-    err = error(config, "create_stemcell", str(image), {**XEN_PROPERTIES, "hypervisor": "kvm"})
+    zone = "Sim-Basic" if hypervisor == "KVM" else f"Sim-{hypervisor}"
+    config = write_config(tmp_path / "cpi.json", sim, default_zone=zone, stemcell_upload=mode)
+    image = layout(tmp_path, disks[fmt], "bzip2", "bare", fmt)
+    props = {**XEN_PROPERTIES, "hypervisor": {"XenServer": "xen", "KVM": "kvm", "Hyperv": "hyperv"}[hypervisor]}
+    cid = ok(config, "create_stemcell", str(image), props)
+    [template] = _templates(sim, cid)
+    assert (template["format"], template["hypervisor"]) == (expected, hypervisor)
+    back = tmp_path / "back.raw"
+    qemu("convert", "-f", {"QCOW2": "qcow2", "VHD": "vpc", "VHDX": "vhdx"}[expected], "-O", "raw",
+         str(sim.state_dir / "blobs" / template["sha256"]), str(back))
+    assert sha256_file(back, DISK) == _sha(disks["raw"])  # a VHD's size is rounded up to its geometry: zeros
+    assert back.stat().st_size >= DISK and not back.read_bytes()[DISK:].strip(b"\0")
+    assert failed_calls(sim.calls()) == []
+    ok(config, "delete_stemcell", cid)
+
+
+def test_an_image_url_in_a_format_the_hypervisor_does_not_take_is_refused(sim_factory, tmp_path: Path,
+                                                                          disks: dict[str, Path]) -> None:
+    """CloudStack downloads an `image_url` itself: nothing to convert, so a mismatch is one clear error."""
+    sim = sim_factory(seed_file=_seed(tmp_path / "zones.yml", "XenServer"))
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload="url")
+    image = layout(tmp_path, disks["raw"], "gzip", "tar", "raw")
+    err = error(config, "create_stemcell", str(image), {**XEN_PROPERTIES, "image_url": "http://127.0.0.1:9/x.img"})
     assert err["type"] == "Bosh::Clouds::CloudError"
-    assert ("holds a VHD disk, which CloudStack does not deploy on KVM (it takes QCOW2, RAW); use stemcell_upload: "
+    assert ("holds a RAW disk, which CloudStack does not deploy on XenServer (it takes VHD); use stemcell_upload: "
             "volume") in err["message"]
     assert own(sim.resources(), "template") == []
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from cpi.stemcell import StemcellImageError, inspect_image, open_inner_image, write_image
+from cpi.stemcell import StemcellImageError, converted_image, inspect_image, open_inner_image, write_image
 from cpi.stemcell import archive as archive_module
 from cpi.stemcell import compression as compression_module
+from cpi.stemcell.formats import detect_format
 from tests.stemcell.stemcell_images import (
     COMPRESSIONS,
     CONTAINERS,
@@ -20,6 +21,7 @@ from tests.stemcell.stemcell_images import (
     Images,
     compress,
     garbage_file,
+    qemu,
     sha256_file,
 )
 
@@ -88,6 +90,30 @@ def test_stdlib_bz2_fallback(images: Images, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(compression_module, "_ibz2", None)
     with open_inner_image(str(images.layouts[("bzip2", "tar", "raw")])) as reader:
         assert hashlib.sha256(reader.read()).hexdigest() == images.raw_sha256
+
+
+@pytest.mark.parametrize("source, target, qemu_format", [("vhdx", "vhd", "vpc"), ("vhd", "qcow2", "qcow2")])
+def test_converted_image_holds_the_same_disk_and_leaves_no_file(images: Images, tmp_path: Path, source: str,
+                                                                 target: str, qemu_format: str) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    with converted_image(str(images.layouts[("bzip2", "bare", source)]), target, tmp_dir=str(work)) as path:
+        assert detect_format(Path(path).read_bytes()[:512]) == target
+        qemu("convert", "-f", qemu_format, "-O", "raw", path, str(tmp_path / "back.raw"))
+    assert sha256_file(tmp_path / "back.raw", DISK_SIZE) == images.raw_sha256
+    assert list(work.iterdir()) == []  # the spool and the converted copy are gone
+
+
+def test_converted_image_of_a_damaged_image_leaves_no_file(images: Images, tmp_path: Path) -> None:
+    data = images.layouts[("gzip", "tar", "vhd")].read_bytes()
+    cut = tmp_path / "cut"
+    cut.write_bytes(data[: len(data) // 2])
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(StemcellImageError, match="truncated"):
+        with converted_image(str(cut), "qcow2", tmp_dir=str(work)):
+            pass
+    assert list(work.iterdir()) == []
 
 
 # -- broken input -------------------------------------------------------------------------------------------
