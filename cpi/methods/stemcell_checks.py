@@ -28,7 +28,8 @@ ARCHITECTURES = ("x86_64", "amd64")
 
 
 def check_properties(props: dict[str, Any]) -> None:
-    """The stemcell's infrastructure and architecture, when it names them, must be CloudStack's and x86_64."""
+    """The stemcell's infrastructure, architecture and OS type, when it names them, must be CloudStack's, x86_64
+    and linux."""
     infrastructure = str(props.get("infrastructure") or "cloudstack")
     if infrastructure.lower() != "cloudstack":
         raise CloudError(f"stemcell {_name(props)} is built for infrastructure '{infrastructure}', not cloudstack: "
@@ -37,6 +38,10 @@ def check_properties(props: dict[str, Any]) -> None:
     if architecture.lower() not in ARCHITECTURES:
         raise CloudError(f"stemcell {_name(props)} is built for architecture '{architecture}'; CloudStack 4.18 "
                          "runs x86_64 guests only")
+    os_type = str(props.get("os_type") or "linux")
+    if os_type.lower() != "linux":
+        raise CloudError(f"stemcell {_name(props)} has os_type '{os_type}'; this CPI runs Linux stemcells only (its "
+                         "agent settings and OS types are Linux ones)")
 
 
 def hypervisor_for(cloud: Cloud, props: dict[str, Any], image_format: str | None, zone: Zone) -> str:

@@ -407,6 +407,7 @@ def test_requires_hvm_is_configurable_per_hypervisor(sim_factory, tmp_path: Path
     ({"architecture": "aarch64"}, "is built for architecture 'aarch64'; CloudStack 4.18 runs x86_64 guests only"),
     ({"hypervisor": "xen"}, "is for XenServer but zone Sim-Basic has only KVM hosts; use a stemcell for KVM"),
     ({"hypervisor": "bhyve"}, "names an unknown hypervisor 'bhyve'"),
+    ({"os_type": "windows"}, "has os_type 'windows'; this CPI runs Linux stemcells only"),
 ])
 def test_stemcell_properties_this_cloud_cannot_run_are_clear_errors(sim, tmp_path: Path, change: dict,
                                                                     message: str) -> None:
