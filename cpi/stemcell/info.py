@@ -54,7 +54,7 @@ class ImageInfo:
 
 
 def archive_sha256(path: str) -> str:
-    """sha256 of the `image` file itself (the compressed tarball)."""
+    """sha256 of the `image` file itself, as BOSH handed it over (compressed or not)."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as handle:
@@ -75,32 +75,32 @@ def inspect_image(path: str, *, deep: bool = False) -> ImageInfo:
     pass). `deep=True` decodes everything once more: it finds fixed VHDs, rejects extra files and computes
     `image_sha256`.
     """
-    with ImageStream(path) as tarball:
+    with ImageStream(path) as image:
         buf = bytearray(max(_READ, VHDX_HEAD_LIMIT) if deep else HEAD_SIZE)
         view = memoryview(buf)
-        filled = tarball.readinto(view)
+        filled = image.readinto(view)
         head = bytes(view[:min(filled, HEAD_SIZE)])
         fmt = detect_format(head)
         if fmt == VHDX:  # its virtual size is in the metadata region, a few MiB in
             head = bytes(view[:filled])
             if len(head) < VHDX_HEAD_LIMIT and not deep:
                 more = bytearray(VHDX_HEAD_LIMIT - len(head))
-                head += bytes(memoryview(more)[:tarball.readinto(more)])
+                head += bytes(memoryview(more)[:image.readinto(more)])
         try:
-            virtual = header_virtual_size(fmt, head, tarball.size)
+            virtual = header_virtual_size(fmt, head, image.size)
         except ValueError as exc:
-            raise StemcellImageError(f"Stemcell image {path}: {tarball.member_name} has a damaged {fmt} header ({exc})") from None
+            raise StemcellImageError(f"Stemcell image {path}: {image.member_name} has a damaged {fmt} header ({exc})") from None
         image_digest = None
         if deep:
             digest, tail = hashlib.sha256(), b""
             while filled:
                 digest.update(view[:filled])
                 tail = (tail + bytes(view[max(0, filled - VHD_FOOTER_SIZE):filled]))[-VHD_FOOTER_SIZE:]
-                filled = tarball.readinto(view)
-            tarball.finish()
+                filled = image.readinto(view)
+            image.finish()
             image_digest = digest.hexdigest()
-            vhd_size = fixed_vhd_data_size(tail, tarball.size) if fmt == RAW else None
+            vhd_size = fixed_vhd_data_size(tail, image.size) if fmt == RAW else None
             if vhd_size is not None:
                 fmt, virtual = VHD, vhd_size
-        member, size, compression, container = tarball.member_name, tarball.size, tarball.compression, tarball.container
+        member, size, compression, container = image.member_name, image.size, image.compression, image.container
     return ImageInfo(fmt, member, size, virtual, archive_sha256(path), image_digest, compression, container)
