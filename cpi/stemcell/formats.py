@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 import uuid
+from dataclasses import dataclass
 
 RAW = "raw"
 QCOW2 = "qcow2"
@@ -126,15 +127,29 @@ def dynamic_vhd_head_size(head: bytes) -> int | None:
     return None if header is None else header[0] + 4 * header[1]
 
 
-def dynamic_vhd_file_size(head: bytes) -> int | None:
-    """The size of a dynamic VHD *file*, from its first bytes (footer copy, dynamic header, block allocation table).
+@dataclass(frozen=True)
+class DynamicVhd:
+    """Where a dynamic VHD keeps its blocks: enough to stream it to a raw disk in file order (cpi.stemcell.writer)."""
 
-    A dynamic VHD is the footer copy, the dynamic header, the BAT, the allocated blocks (each a sector bitmap and the
-    block), then the footer: so the file ends 512 bytes after the last allocated block, or after the BAT when no block
-    is allocated. This is what lets a compressed VHD (bosh-linux-stemcell-builder's `bzip2 -c root.vhd`) be streamed
-    with a known length without decompressing it twice; the reader checks the length at the end.
-    None when `head` is too short for the BAT or the image is not a dynamic VHD (fixed and differencing disks).
-    """
+    disk_size: int  # the disk it describes: the footer's current size
+    block_size: int
+    bitmap_size: int  # the sector bitmap before each block: one bit per sector, padded to whole sectors
+    table_end: int  # end of the block allocation table in the file
+    blocks: tuple[tuple[int, int], ...]  # (file offset of the block's data, block index), in file order
+    qemu_agrees: bool  # qemu-img reads the same disk size (it takes CHS geometry for Virtual PC/old qemu files)
+
+    @property
+    def file_size(self) -> int:
+        """The file ends with the footer, 512 bytes after the last block (or after the BAT when none is allocated)."""
+        end = -(-self.table_end // SECTOR) * SECTOR
+        if self.blocks:
+            end = max(end, self.blocks[-1][0] + self.block_size)
+        return end + VHD_FOOTER_SIZE
+
+
+def dynamic_vhd_layout(head: bytes) -> DynamicVhd | None:
+    """A dynamic VHD's layout from its first bytes (footer copy, dynamic header, block allocation table); None when
+    `head` is too short for the BAT or the image is not a dynamic VHD (fixed and differencing disks)."""
     header = _dynamic_vhd_header(head)
     if header is None:
         return None
@@ -142,12 +157,25 @@ def dynamic_vhd_file_size(head: bytes) -> int | None:
     table_end = table_offset + 4 * entries
     if table_end > len(head):
         return None
-    bitmap = -(-(block_size // SECTOR) // 8 // SECTOR) * SECTOR  # one bit per sector, padded to whole sectors
-    end = -(-table_end // SECTOR) * SECTOR
-    for (sector,) in struct.iter_unpack(">I", head[table_offset:table_end]):
-        if sector != _VHD_UNALLOCATED:
-            end = max(end, sector * SECTOR + bitmap + block_size)
-    return end + VHD_FOOTER_SIZE
+    bitmap = -(-(block_size // SECTOR) // 8 // SECTOR) * SECTOR
+    blocks = sorted((sector * SECTOR + bitmap, index)
+                    for index, (sector,) in enumerate(struct.iter_unpack(">I", head[table_offset:table_end]))
+                    if sector != _VHD_UNALLOCATED)
+    (current_size,) = struct.unpack_from(">Q", head, 48)
+    cylinders, heads, sectors = struct.unpack_from(">HBB", head, 56)
+    chs_disk = head[28:32] in (b"vpc ", b"qemu")
+    qemu_agrees = not chs_disk or cylinders * heads * sectors * SECTOR == current_size
+    return DynamicVhd(current_size, block_size, bitmap, table_end, tuple(blocks), qemu_agrees)
+
+
+def dynamic_vhd_file_size(head: bytes) -> int | None:
+    """The size of a dynamic VHD *file*, from its first bytes (see `dynamic_vhd_layout`).
+
+    This is what lets a compressed VHD (bosh-linux-stemcell-builder's `bzip2 -c root.vhd`) be streamed with a known
+    length without decompressing it twice; the reader checks the length at the end.
+    """
+    layout = dynamic_vhd_layout(head)
+    return None if layout is None else layout.file_size
 
 
 def parse_vhd_footer(footer: bytes) -> int | None:

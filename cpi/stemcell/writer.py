@@ -5,11 +5,14 @@ are zeroed with `Zeroer` (hole punch / write-zeroes) instead of being written, s
 more than its inflate, and a device that held old data still reads back byte-identical to the image. There is no
 temporary copy on disk.
 
-qcow2, VHD and VHDX images need `qemu-img convert`, which must seek in its input: the image is first streamed into a
-temporary file (sparse, zero ranges punched; these formats are compact already) which `qemu-img convert -n -O raw`
-then writes onto the target; the temporary file is removed at once. That costs one extra write of the compressed
-image's size, the price of not reimplementing qcow2/VHD decoding. A fixed VHD (raw data plus a 512-byte footer) is
-recognised at the end of the raw pass and needs no conversion.
+A dynamic VHD (bosh-linux-stemcell-builder's CloudStack disk) is streamed too: its block allocation table is in the
+first KiBs, its blocks then come in file order and each is written where it belongs in the disk, the unallocated ones
+zeroed. A fixed VHD (raw data plus a 512-byte footer) is recognised at the end of the raw pass.
+
+qcow2 and VHDX images (and VHDs whose size qemu reads from their CHS geometry) need `qemu-img convert`, which must
+seek in its input: the image is first streamed into a temporary file (sparse, zero ranges punched; these formats are
+compact already) which `qemu-img convert -n -O raw` then writes onto the target; the temporary file is removed at
+once. That costs one extra write of the image's size, the price of not reimplementing qcow2/VHDX decoding.
 """
 from __future__ import annotations
 
@@ -24,7 +27,16 @@ from cpi.stemcell import qemu
 from cpi.stemcell.archive import ImageStream
 from cpi.stemcell.compression import decoder
 from cpi.stemcell.errors import StemcellImageError
-from cpi.stemcell.formats import HEAD_SIZE, RAW, VHD, VHD_FOOTER_SIZE, detect_format, fixed_vhd_data_size
+from cpi.stemcell.formats import (
+    HEAD_SIZE,
+    RAW,
+    VHD,
+    VHD_FOOTER_SIZE,
+    DynamicVhd,
+    detect_format,
+    dynamic_vhd_layout,
+    fixed_vhd_data_size,
+)
 from cpi.stemcell.zeroing import Zeroer
 
 #: Called as progress(bytes_done, bytes_total) after every chunk (a few times per second at most per GiB).
@@ -69,6 +81,9 @@ def write_image(
         fmt = detect_format(bytes(buf[:HEAD_SIZE]))
         if fmt == RAW:
             return _write_raw(image, buf, filled, target, progress, sync)
+        vhd = dynamic_vhd_layout(bytes(buf[:filled])) if fmt == VHD else None
+        if vhd is not None and vhd.qemu_agrees:
+            return _write_dynamic_vhd(image, buf, filled, vhd, target, progress, sync)
         return _write_converted(image, buf, filled, fmt, target, progress, tmp_dir)
 
 
@@ -96,6 +111,107 @@ def _write_raw(
                            decoder(image.compression))
     finally:
         os.close(fd)
+
+
+def _write_dynamic_vhd(
+    image: ImageStream,
+    buf: bytearray,
+    filled: int,
+    vhd: DynamicVhd,
+    target: str,
+    progress: ProgressCallback | None,
+    sync: bool,
+) -> WriteResult:
+    """A dynamic VHD (bosh-linux-stemcell-builder's CloudStack disk) straight onto the target, no temporary copy:
+    its blocks come in file order, each is written at its place in the disk, and the disk's unallocated blocks are
+    zeroed. The disk size is the footer's current size, what `qemu-img` reads too (`vhd.qemu_agrees`)."""
+    size = vhd.disk_size
+    fd, is_block = _open_target(target, size)
+    try:
+        copier = _Copier(fd, Zeroer(fd, is_block_device=is_block))
+        source = _Sequential(image, buf, filled)
+        block = bytearray(vhd.block_size)
+        view = memoryview(block)
+        allocated: set[int] = set()
+        try:
+            for offset, index in vhd.blocks:
+                if offset < source.position:
+                    raise StemcellImageError(f"Stemcell image {image.path}: VHD block {index} overlaps another")
+                source.skip(offset - source.position)
+                source.read_exactly(view)
+                start = index * vhd.block_size
+                length = max(0, min(vhd.block_size, size - start))
+                copier.seek(start)
+                copier.feed(block, view, length)
+                allocated.add(index)
+                if progress is not None:
+                    progress(min(len(allocated) * vhd.block_size, size), size)
+            source.skip_rest()
+            image.finish()
+            copier.seek(size)
+            for start, length in _unallocated(allocated, vhd.block_size, size):
+                copier.zeroer.zero(start, length)
+                copier.zeroed_bytes += length
+            if not is_block:
+                os.ftruncate(fd, size)
+            if sync:
+                os.fsync(fd)
+        except OSError as exc:
+            raise StemcellImageError(f"Cannot write the stemcell image onto {target}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if progress is not None:
+        progress(size, size)
+    return WriteResult(VHD, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method,
+                       decoder(image.compression))
+
+
+def _unallocated(allocated: set[int], block_size: int, size: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) runs of the disk that no allocated block covers."""
+    run_start = None
+    for index in range(-(-size // block_size) + 1):
+        start = min(index * block_size, size)
+        if index not in allocated and start < size:
+            run_start = start if run_start is None else run_start
+        elif run_start is not None:
+            yield run_start, start - run_start
+            run_start = None
+
+
+class _Sequential:
+    """The image read front to back by offset: `buf[:filled]` (already read) first, then the stream."""
+
+    def __init__(self, image: ImageStream, buf: bytearray, filled: int) -> None:
+        self._image = image
+        self._pending = memoryview(buf)[:filled]
+        self.position = 0
+
+    def read_exactly(self, view: memoryview) -> None:
+        got = 0
+        if self._pending:
+            got = min(len(view), len(self._pending))
+            view[:got] = self._pending[:got]
+            self._pending = self._pending[got:]
+        while got < len(view):
+            n = self._image.readinto(view[got:])
+            if not n:
+                raise StemcellImageError(f"Stemcell image {self._image.path} is truncated inside a VHD block")
+            got += n
+        self.position += got
+
+    def skip(self, count: int) -> None:
+        scratch = memoryview(bytearray(min(max(count, 1), 1 << 20)))
+        while count > 0:
+            n = min(count, len(scratch))
+            self.read_exactly(scratch[:n])
+            count -= n
+
+    def skip_rest(self) -> None:
+        """Read to the end of the image (the footer after the last block)."""
+        self._pending = self._pending[len(self._pending):]
+        scratch = bytearray(1 << 20)
+        while self._image.readinto(scratch):
+            pass
 
 
 def _write_converted(
@@ -201,14 +317,23 @@ class _Copier:
         view = memoryview(buf)
         tail = b""
         while filled:
-            self._scan(buf, view, filled)
+            self.feed(buf, view, filled)
             tail = (tail + bytes(view[max(0, filled - VHD_FOOTER_SIZE):filled]))[-VHD_FOOTER_SIZE:]
-            self._pos += filled
             if progress is not None:
                 progress(self._pos, image.size)
             filled = image.readinto(view)
         self._flush_zeros(self._pos)
         return tail
+
+    def feed(self, buf: bytearray, view: memoryview, length: int) -> None:
+        """Write `buf[:length]` (`view` over `buf`) at the current position and move past it."""
+        self._scan(buf, view, length)
+        self._pos += length
+
+    def seek(self, position: int) -> None:
+        """Go on writing at `position` (any pending zero run is zeroed first)."""
+        self._flush_zeros(self._pos)
+        self._pos = position
 
     def _scan(self, buf: bytearray, view: memoryview, length: int) -> None:
         run_start, run_zero = 0, None

@@ -13,7 +13,8 @@ import pytest
 from cpi.stemcell import StemcellImageError, write_image
 from cpi.stemcell import compression as compression_module
 from cpi.stemcell.zeroing import Zeroer
-from tests.stemcell.stemcell_images import DISK_SIZE, Images, garbage_file, pack, sha256_file
+from cpi.stemcell.formats import dynamic_vhd_layout
+from tests.stemcell.stemcell_images import DISK_SIZE, Images, garbage_file, pack, qemu, sha256_file
 
 
 def test_raw_onto_a_larger_garbage_file(images: Images, tmp_path: Path) -> None:
@@ -71,13 +72,14 @@ def test_progress_is_reported_up_to_the_total(images: Images, tmp_path: Path) ->
     assert calls[-1] == (DISK_SIZE, DISK_SIZE)
 
 
-@pytest.mark.parametrize("kind", ["qcow2", "vhd"])
-def test_converted_formats_onto_garbage(images: Images, tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize("kind, method", [("qcow2", "qemu-img"), ("vhd", "punch_hole")])
+def test_converted_formats_onto_garbage(images: Images, tmp_path: Path, kind: str, method: str) -> None:
+    """qcow2 goes through qemu-img (and a temporary copy); a dynamic VHD is streamed block by block, no copy."""
     image = getattr(images, kind)
     target = garbage_file(tmp_path / "volume", DISK_SIZE + 2 * 1024 * 1024)
     calls: list[tuple[int, int]] = []
     result = write_image(str(image), str(target), progress=lambda d, t: calls.append((d, t)), tmp_dir=str(tmp_path))
-    assert result.format == kind and result.zero_method == "qemu-img"
+    assert result.format == kind and result.zero_method == method
     assert target.stat().st_size == result.image_size >= DISK_SIZE
     assert sha256_file(target, DISK_SIZE) == images.raw_sha256
     with open(target, "rb") as handle:  # geometry padding, if any, must read as zeros too
@@ -85,6 +87,31 @@ def test_converted_formats_onto_garbage(images: Images, tmp_path: Path, kind: st
         assert handle.read() == bytes(result.image_size - DISK_SIZE)
     assert calls[-1] == (result.image_size, result.image_size)
     assert [p.name for p in tmp_path.iterdir()] == ["volume"]  # the temporary copy is gone
+
+
+def test_dynamic_vhd_stream_equals_qemu_img_conversion(images: Images, tmp_path: Path) -> None:
+    """The block-by-block VHD writer gives exactly what `qemu-img convert -O raw` gives (size and bytes), onto a
+    target that held other data, for the builder's own layout (bzip2 of the bare VHD)."""
+    reference = tmp_path / "reference.raw"
+    qemu("convert", "-f", "vpc", "-O", "raw", str(images.vhd_file), str(reference))
+    target = garbage_file(tmp_path / "volume", reference.stat().st_size + 3 * 1024 * 1024)
+    result = write_image(str(images.layouts[("bzip2", "bare", "vhd")]), str(target), tmp_dir=str(tmp_path))
+    assert result.image_size == reference.stat().st_size == target.stat().st_size
+    assert sha256_file(target) == sha256_file(reference)
+    assert result.data_bytes + result.zeroed_bytes == result.image_size  # every byte written or zeroed, once
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reference.raw", "volume"]
+
+
+def test_vhd_whose_size_qemu_reads_from_its_geometry_goes_through_qemu_img(images: Images) -> None:
+    """Virtual PC and old qemu files: qemu-img takes the CHS geometry, not the footer's size; when they differ the
+    writer leaves the conversion to qemu-img so both agree."""
+    head = bytearray(images.vhd_file.read_bytes()[:1 << 20])
+    assert dynamic_vhd_layout(bytes(head)).qemu_agrees
+    head[28:32] = b"vpc "
+    head[48:56] = (int.from_bytes(head[48:56], "big") + 512 * 1024).to_bytes(8, "big")
+    total = sum(head[:64]) + sum(head[68:512])
+    head[64:68] = ((~total) & 0xFFFFFFFF).to_bytes(4, "big")
+    assert not dynamic_vhd_layout(bytes(head)).qemu_agrees
 
 
 def test_fixed_vhd_is_written_without_its_footer(images: Images, tmp_path: Path) -> None:
