@@ -101,10 +101,7 @@ def _write_raw(
             if vhd_size is not None:  # a fixed VHD: the footer is not part of the disk
                 fmt, size = VHD, vhd_size
                 copier.zeroer.zero(vhd_size, VHD_FOOTER_SIZE)
-            if not is_block:
-                os.ftruncate(fd, size)
-            if sync:
-                os.fsync(fd)
+            _settle(fd, is_block, size, sync)
         except OSError as exc:
             raise StemcellImageError(f"Cannot write the stemcell image onto {target}: {exc.strerror}") from None
         return WriteResult(fmt, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method,
@@ -152,10 +149,7 @@ def _write_dynamic_vhd(
             for start, length in _unallocated(allocated, vhd.block_size, size):
                 copier.zeroer.zero(start, length)
                 copier.zeroed_bytes += length
-            if not is_block:
-                os.ftruncate(fd, size)
-            if sync:
-                os.fsync(fd)
+            _settle(fd, is_block, size, sync)
         except OSError as exc:
             raise StemcellImageError(f"Cannot write the stemcell image onto {target}: {exc.strerror}") from None
     finally:
@@ -164,6 +158,14 @@ def _write_dynamic_vhd(
         progress(size, size)
     return WriteResult(VHD, size, copier.data_bytes, copier.zeroed_bytes, copier.zeroer.method,
                        decoder(image.compression))
+
+
+def _settle(fd: int, is_block: bool, size: int, sync: bool) -> None:
+    """A file target ends where the disk ends; with `sync`, everything is on stable storage."""
+    if not is_block:
+        os.ftruncate(fd, size)
+    if sync:
+        os.fsync(fd)
 
 
 def _unallocated(allocated: set[int], block_size: int, size: int) -> Iterator[tuple[int, int]]:
