@@ -461,3 +461,27 @@ def test_info_advertises_exactly_the_formats_the_reader_reads() -> None:
     from cpi.stemcell.formats import CLOUDSTACK_FORMATS
 
     assert sorted(STEMCELL_FORMATS) == sorted(f"cloudstack-{fmt}" for fmt in CLOUDSTACK_FORMATS)
+
+
+@pytest.mark.parametrize("mode", ["upload", "volume"])
+def test_an_image_damaged_past_its_head_fails_mid_stream_with_one_clear_error_and_leaves_nothing(
+        sim_factory, tmp_path: Path, disks: dict[str, Path], mode: str) -> None:
+    """The head (and a dynamic VHD's allocation table) reads fine, so the damage shows only while the disk streams:
+    still one CloudError naming the file, and the half-made template (and work volume) are gone."""
+    good = layout(tmp_path, disks["vhd"], "gzip", "tar", "vhd").read_bytes()  # gzip: inflated strictly in order
+    image = tmp_path / "image"
+    image.write_bytes(good[: len(good) * 2 // 3])
+    devices = tmp_path / "dev"
+    sim = start_host_vm(sim_factory, devices, seed_file=_seed(tmp_path / "zones.yml", "XenServer"))
+    config = write_config(tmp_path / "cpi.json", sim, default_zone="Sim-Basic", stemcell_upload=mode,
+                          metadata_url=sim.base_url, stemcell_device_dir=str(devices))
+    before = len(sim.calls())
+    err = error(config, "create_stemcell", str(image), XEN_PROPERTIES)
+    assert err["type"] == "Bosh::Clouds::CloudError" and str(image) in err["message"]
+    assert "is truncated" in err["message"]
+    assert "Traceback" not in err["message"] and "StemcellImageError" not in err["message"]
+    made = {c["command"] for c in sim.calls()[before:]}
+    assert made & {"getUploadParamsForTemplate", "attachVolume"}  # the damage showed only once streaming began
+    resources = sim.resources()
+    assert own(resources, "template") == [] and own(resources, "snapshot") == []
+    assert [v for v in own(resources, "volume") if v["type"] == "DATADISK"] == []
