@@ -144,3 +144,19 @@ def test_no_import_circles_in_the_product_packages() -> None:
     cycles = _cycles(graph)
     assert not cycles, "import circles (a path through each, then every module it ties together):\n" + "\n".join(
         f"  {' -> '.join(path)}   [{', '.join(members)}]" for path, members in cycles)
+
+
+def test_layers_point_one_way() -> None:
+    """cpi and simulator never import the inception tool, nor each other; inception reaches the simulator only
+    through inception/embedded.py (the offline demo, cpi-check and tour)."""
+    graph = _graph()
+    wrong = []
+    for module, targets in graph.items():
+        layer = module.split(".")[0]
+        for target in targets:
+            to = target.split(".")[0]
+            if layer in ("cpi", "simulator") and to in ("inception", "cpi", "simulator") and to != layer:
+                wrong.append(f"{module} -> {target}")
+            if layer == "inception" and to == "simulator" and module != "inception.embedded":
+                wrong.append(f"{module} -> {target} (go through inception.embedded)")
+    assert not wrong, "imports against the layering:\n  " + "\n  ".join(sorted(wrong))

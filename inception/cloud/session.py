@@ -15,7 +15,7 @@ from inception.cloud.context import CloudContext, Target
 from inception.config.credentials import api_settings
 from inception.config.loader import ConfigError, Problem, ProjectConfig, load_config
 from inception.config.zone import apply_zone_info
-from inception.embedded import EmbeddedCloud
+from inception.embedded import SUBDIR, EmbeddedCloud
 from inception.state import State, StateDir
 
 STATE_DIR_ENV = "INCEPTION_STATE_DIR"
@@ -71,7 +71,7 @@ def _target(config: ProjectConfig, state: State, stack: ExitStack, embedded_opti
         if recorded.get("kind") not in (None, "embedded") and not state.empty:
             raise SessionError(f"this environment was built on {recorded.get('endpoint')}, but no CloudStack is "
                                f"configured now: {exc}") from None
-        cloud = EmbeddedCloud(state.dir.path, **embedded_options)
+        cloud = EmbeddedCloud(state.dir.path / SUBDIR, **embedded_options)
         target = cloud.start()
         stack.callback(cloud.stop)
         return target

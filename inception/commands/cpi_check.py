@@ -82,13 +82,13 @@ def cpi_check(
                     raise typer.Exit(2) from None
                 console.print(f"CPI lifecycle check against the CloudStack configured in {config}")
             else:
-                from simulator.process import RunningSimulator
+                from inception.embedded import EmbeddedCloud
 
-                sim = RunningSimulator(state_dir or workdir / "simulator")
+                sim = EmbeddedCloud(state_dir or workdir / "simulator")
                 with console.status("Starting the embedded CloudStack simulator..."):
-                    sim.start()
-                console.print(f"CPI lifecycle check against the embedded simulator at {sim.endpoint} (zone {zone})")
-                config_path, plan = simulator_check(sim.endpoint, sim.api_key, sim.secret_key, zone, workdir)
+                    target = sim.start()
+                console.print(f"CPI lifecycle check against the embedded simulator at {target.endpoint} (zone {zone})")
+                config_path, plan = simulator_check(target.endpoint, target.api_key, target.secret_key, zone, workdir)
             results = run_lifecycle(CpiProcess(config_path), plan, report)
         finally:
             if sim is not None:

@@ -20,15 +20,15 @@ def tour(
     """Start the embedded CloudStack simulator, list zones and offerings, deploy a VM, wait for it, destroy it."""
     from cpi.cloudstack.client import CloudStackClient
     from inception.cloud.report import table
-    from simulator.process import RunningSimulator
+    from inception.embedded import EmbeddedCloud
 
     with tempfile.TemporaryDirectory(prefix="inception-tour-") as tmp:
-        sim = RunningSimulator(state_dir or Path(tmp) / "simulator")
+        sim = EmbeddedCloud(state_dir or Path(tmp) / "simulator")
         with console.status("Starting the embedded CloudStack simulator..."):
-            sim.start()
+            target = sim.start()
         try:
-            console.print(f"[green]✓[/] simulator listening at {sim.endpoint}")
-            client = CloudStackClient(sim.endpoint, sim.api_key, sim.secret_key)
+            console.print(f"[green]✓[/] simulator listening at {target.endpoint}")
+            client = CloudStackClient(target.endpoint, target.api_key, target.secret_key)
             zones = client.list("listZones")
             console.print(table("Zones", ["name", "network type", "security groups", "id"],
                                  [[z["name"], z["networktype"], z["securitygroupsenabled"], z["id"]] for z in zones]))

@@ -25,7 +25,7 @@ SAMPLE_SECRETS = {"c1oudc0w", "admin", "password", "changeme"}
 SECRET_KEYS = re.compile(r"(password|secret|_key|token)$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-# cf-release (release `cf`) job template -> properties it needs (jobs/*/spec at v170 without defaults; manifests.md §4.4)
+# cf-release (release `cf`) job template -> properties it needs (cloudfoundry/cf-release jobs/*/spec at v170, properties without defaults)
 NATS = ["nats.user", "nats.password", "nats.port", "nats.machines", "nats.address"]
 REQUIRED_PROPERTIES: dict[str, list[str]] = {
     "nats": ["nats.user", "nats.password", "nats.port", "nats.address"],
