@@ -83,3 +83,18 @@ def cf_manual_network(data: dict[str, Any]) -> None:
                              "security_groups": ["bosh"]})
     data["cf"]["network"] = "cf"
     data["stemcell"] = {"file": "bosh-stemcell-cloudstack-kvm-ubuntu-lucid.tgz", "os": "ubuntu-lucid"}
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.fixture(scope="module")
+def micro() -> dict[str, Any]:
+    """The golden Micro BOSH manifest (advanced zone), as rendered and reviewed."""
+    return yaml.safe_load((GOLDEN / "micro-advanced.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def cf() -> dict[str, Any]:
+    """The golden cf-release v175 manifest (advanced zone)."""
+    return yaml.safe_load((GOLDEN / "cf-advanced-v175.yml").read_text())

@@ -4,10 +4,8 @@ and every director manifest the project renders passes with no error and no warn
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
-import yaml
 
 from inception.config import ConfigError, load_config
 from inception.manifests.interpolate import VariablesError
@@ -18,22 +16,10 @@ from inception.manifests.varstore import VarsStore
 
 from .conftest import UUID, stemcell_file
 
-GOLDEN = Path(__file__).parent / "golden"
-
 
 @pytest.fixture
 def store(seeded_generator):
     return VarsStore(None, seeded_generator())
-
-
-@pytest.fixture(scope="module")
-def micro():
-    return yaml.safe_load((GOLDEN / "micro-advanced.yml").read_text())
-
-
-@pytest.fixture(scope="module")
-def cf():
-    return yaml.safe_load((GOLDEN / "cf-advanced-v175.yml").read_text())
 
 
 def edited(base, edit):

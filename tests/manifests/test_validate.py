@@ -14,18 +14,8 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
-def cf():
-    return yaml.safe_load((GOLDEN / "cf-advanced-v175.yml").read_text())
-
-
-@pytest.fixture(scope="module")
 def cf_basic():
     return yaml.safe_load((GOLDEN / "cf-basic-v175-lucid.yml").read_text())
-
-
-@pytest.fixture(scope="module")
-def micro():
-    return yaml.safe_load((GOLDEN / "micro-advanced.yml").read_text())
 
 
 @pytest.fixture(scope="module")
