@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from cs import CloudStack, CloudStackApiException
+from testkit.fileserver import FileServer
 
 
 class Cloud:
@@ -90,39 +89,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class FileServer:
-    """A loopback HTTP server serving in-memory files (template images) by path."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        files, requests = self.files, self.requests
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                requests.append(self.path)
-                body = files.get(self.path)
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def serve(self, name: str, data: bytes) -> str:
-        self.files[f"/{name}"] = data
-        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}"
-
-
 @pytest.fixture(scope="module")
 def cloud(sim) -> Cloud:
     return Cloud(sim)
@@ -130,7 +96,6 @@ def cloud(sim) -> Cloud:
 
 @pytest.fixture(scope="module")
 def files() -> Iterator[FileServer]:
-    server = FileServer()
+    server = FileServer().start()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.stop()

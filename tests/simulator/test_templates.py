@@ -37,7 +37,7 @@ def test_self_excludes_system_templates_and_bad_filters_are_refused(cloud):
 
 
 def test_register_downloads_from_loopback_and_records_the_bytes(cloud, files):
-    url = files.serve("good.qcow2", IMAGE)
+    url = files.add("good.qcow2", IMAGE)
     answer = register(cloud, url, checksum="{SHA-256}" + sha256(IMAGE))
     assert answer["count"] == 1
     first = answer["template"][0]
@@ -53,19 +53,19 @@ def test_register_downloads_from_loopback_and_records_the_bytes(cloud, files):
 
 def test_bare_md5_and_sha1_checksums_are_verified(cloud, files):
     for digest in (hashlib.md5(IMAGE).hexdigest(), hashlib.sha1(IMAGE).hexdigest()):
-        url = files.serve(f"{digest}.qcow2", IMAGE)
+        url = files.add(f"{digest}.qcow2", IMAGE)
         assert cloud.wait_template(register(cloud, url, checksum=digest)["template"][0]["id"])["isready"]
 
 
 def test_a_checksum_mismatch_fails_the_download(cloud, files):
-    url = files.serve("tampered.qcow2", IMAGE)
+    url = files.add("tampered.qcow2", IMAGE)
     tpl = cloud.wait_template(register(cloud, url, checksum="{MD5}" + "0" * 32)["template"][0]["id"])
     assert tpl["isready"] is False
     assert "didn't match the given value" in tpl["status"]
 
 
 def test_a_missing_file_is_a_failed_download(cloud, files):
-    tpl = cloud.wait_template(register(cloud, files.serve("x.qcow2", b"x").replace("x.qcow2", "none.qcow2"))["template"][0]["id"])
+    tpl = cloud.wait_template(register(cloud, files.add("x.qcow2", b"x").replace("x.qcow2", "none.qcow2"))["template"][0]["id"])
     assert tpl["isready"] is False
     assert tpl["status"] == "Failed to download template: HTTP Server returned 404 (expected 200 OK)"
 
@@ -80,7 +80,7 @@ def test_non_loopback_urls_are_refused_without_a_template(cloud):
 
 
 def test_format_hypervisor_suffix_and_checksum_are_validated(cloud, files):
-    url = files.serve("v.qcow2", IMAGE)
+    url = files.add("v.qcow2", IMAGE)
     err = api_error(lambda: register(cloud, url, format="QCOW3"))
     assert err["errortext"].startswith("Image format: QCOW3 is incorrect. Supported formats are QCOW2, RAW")
     err = api_error(lambda: register(cloud, url, hypervisor="Bhyve"))
@@ -91,7 +91,7 @@ def test_format_hypervisor_suffix_and_checksum_are_validated(cloud, files):
 
 
 def test_cross_zone_registration_lists_one_entry_per_zone(cloud, files):
-    answer = register(cloud, files.serve("cross.qcow2", IMAGE), zoneid="-1")
+    answer = register(cloud, files.add("cross.qcow2", IMAGE), zoneid="-1")
     assert answer["count"] == len(cloud.zones)
     assert all(t["crossZones"] for t in answer["template"])
     cloud.wait_template(answer["template"][0]["id"])
@@ -129,7 +129,7 @@ def test_upload_params_and_the_signed_multipart_post(cloud):
 def test_requireshvm_defaults_differ_by_command_as_in_cloudstack(cloud, files):
     """registerTemplate defaults requireshvm to true, getUploadParamsForTemplate to false (TemplateAdapterBase:
     BooleanUtils.toBoolean(cmd.getRequiresHvm())); given, it is recorded as given."""
-    registered = register(cloud, files.serve("hvm.qcow2", IMAGE))["template"][0]
+    registered = register(cloud, files.add("hvm.qcow2", IMAGE))["template"][0]
     uploaded = cloud.api.listTemplates(templatefilter="self", id=upload_params(cloud)["id"])["template"][0]
     explicit = cloud.api.listTemplates(templatefilter="self",
                                        id=upload_params(cloud, requireshvm=True)["id"])["template"][0]
@@ -182,7 +182,7 @@ def test_create_template_from_a_snapshot_and_from_a_stopped_vms_root_volume(clou
 
 
 def test_copy_update_and_delete(cloud, files):
-    tpl = cloud.wait_template(register(cloud, files.serve("copy.qcow2", IMAGE))["template"][0]["id"])
+    tpl = cloud.wait_template(register(cloud, files.add("copy.qcow2", IMAGE))["template"][0]["id"])
     other = cloud.zone("Sim-Advanced")["id"]
     copied = cloud.api.copyTemplate(id=tpl["id"], destzoneid=other)["template"]
     assert copied["zoneid"] == other
@@ -198,7 +198,7 @@ def test_copy_update_and_delete(cloud, files):
 
 
 def test_delete_is_refused_while_a_vm_uses_the_template_unless_forced(cloud, files):
-    tpl = cloud.wait_template(register(cloud, files.serve("used.qcow2", IMAGE))["template"][0]["id"])
+    tpl = cloud.wait_template(register(cloud, files.add("used.qcow2", IMAGE))["template"][0]["id"])
     vm = cloud.api.deployVirtualMachine(zoneid=cloud.zone()["id"], templateid=tpl["id"], name=unique("u"),
                                         serviceofferingid=cloud.offerings["Small Instance"]["id"])["virtualmachine"]
     err = api_error(lambda: cloud.api.deleteTemplate(id=tpl["id"]))
@@ -212,7 +212,7 @@ def test_delete_is_refused_while_a_vm_uses_the_template_unless_forced(cloud, fil
 def test_realistic_download_progresses_over_time(sim_factory, files):
     sim = sim_factory(latency="realistic", time_scale=0.01)   # a download takes ~1.8 s
     cloud = Cloud(sim)
-    tpl = register(cloud, files.serve("slow.qcow2", IMAGE))["template"][0]
+    tpl = register(cloud, files.add("slow.qcow2", IMAGE))["template"][0]
     seen = set()
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
