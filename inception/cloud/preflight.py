@@ -14,12 +14,10 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-
 from inception.cloud.choices import default_offering, default_template
 from inception.cloud.director_address import place_director
 from inception.config.loader import ConfigError, Problem, ProjectConfig, check_semantics
+from inception.config.sshkey import key_kind
 from inception.config.zone import apply_zone_info
 from inception.state import State
 
@@ -81,10 +79,9 @@ def _public_key(config: ProjectConfig, name: str) -> Iterator[Problem]:
     except OSError as exc:
         yield Problem(key, f"cannot read {path}: {exc.strerror}", "point it at an OpenSSH public key (.pub)")
         return
-    try:
-        serialization.load_ssh_public_key(text.strip())
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        hint = "it is a private key: point at its .pub" if b"PRIVATE KEY" in text else "it is not one"
+    kind = key_kind(text)
+    if kind != "public":
+        hint = "it is a private key: point at its .pub" if kind == "private" else "it is not one"
         yield Problem(key, f"{path} is not an SSH public key ({hint})",
                       "point it at an OpenSSH public key such as ~/.ssh/id_ed25519.pub, or remove it to let "
                       "`up` generate a keypair")

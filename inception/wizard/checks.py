@@ -7,6 +7,8 @@ import ipaddress
 import re
 from pathlib import Path
 
+from inception.config.sshkey import key_kind
+
 NAME_FORM = re.compile(r"[a-z][a-z0-9-]{0,30}[a-z0-9]")
 DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)", re.IGNORECASE)
 HEX_SHA1 = re.compile(r"[0-9a-f]{40}")
@@ -112,17 +114,13 @@ def resolve(value: str, base: Path) -> Path:
 
 def public_key_problem(value: str) -> str | None:
     """An OpenSSH public key file, as CloudStack's registerSSHKeyPair takes it."""
-    import paramiko
-
     path = Path(value).expanduser()
     if not path.is_file():
         return f"{path} does not exist (or is not a file): give your public key, e.g. ~/.ssh/id_ed25519.pub"
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-        paramiko.PublicBlob.from_string(text)
-    except (UnicodeDecodeError, ValueError, IndexError):
-        if "PRIVATE KEY" in path.read_bytes().decode("utf-8", "replace"):
-            return f"{path} is a private key: give its public half ({path.name}.pub)"
+    kind = key_kind(path.read_bytes())
+    if kind == "private":
+        return f"{path} is a private key: give its public half ({path.name}.pub)"
+    if kind == "other":
         return (f"{path} is not an OpenSSH public key (one line like 'ssh-ed25519 AAAA... you@host'); "
                 "give the .pub file")
     return None
