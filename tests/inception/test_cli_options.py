@@ -1,6 +1,7 @@
 """The `inception` CLI is consistent: no type shown beside on/off flags, `--version`, one meaning per short
 option on every verb, the same config default and state-dir option wherever they apply; `cloudstack-cpi`
-answers --help and --version like a command-line program, not with a JSON error."""
+answers --help and --version like a command-line program, not with a JSON error; `cloudstack-sim` has
+`--version`, `-h` and typed placeholders instead of `<bool>`/`<str>`."""
 from __future__ import annotations
 
 import json
@@ -97,6 +98,14 @@ def test_console_scripts_answer_version_and_help_as_real_processes(tmp_path: Pat
     cpi_version = subprocess.run([str(BIN / "cloudstack-cpi"), "--version"], capture_output=True, text=True,
                                  timeout=60, env=env, stdin=subprocess.DEVNULL)
     assert (cpi_version.returncode, cpi_version.stdout) == (0, f"cloudstack-cpi {expected}\n")
+    sim_version = subprocess.run([str(BIN / "cloudstack-sim"), "--version"], capture_output=True, text=True,
+                                 timeout=60, env=env)
+    assert (sim_version.returncode, sim_version.stdout) == (0, f"cloudstack-sim {expected}\n")
+    for argv in (["-h"], ["serve", "--help"]):
+        sim_help = subprocess.run([str(BIN / "cloudstack-sim"), *argv], capture_output=True, text=True, timeout=60,
+                                  env=env)
+        assert sim_help.returncode == 0 and "<bool>" not in sim_help.stdout and "<str>" not in sim_help.stdout
+    assert "--port PORT" in sim_help.stdout and "-v, --verbose  " in sim_help.stdout
     for flag in ("--help", "-h"):
         cpi_help = subprocess.run([str(BIN / "cloudstack-cpi"), flag], capture_output=True, text=True, timeout=60,
                                   env=env, stdin=subprocess.DEVNULL)
