@@ -6,6 +6,7 @@ One file per release version: `inception/manifests/releases/<release>/<version>.
     jobs:
       nats:
         spec: release/jobs/nats/spec                       # path in the upstream repo
+        commit: <sha>                                      # optional: the stored version the data was read at
         templates: [release/jobs/nats/templates/nats.yml.erb]
         properties:                                        # every property the spec declares
           nats.user: {}                                    # no default
@@ -47,6 +48,7 @@ class JobSpec:
     templates: tuple[str, ...] = ()
     complete: bool = True  # False: `properties` lists only part of what the spec declares (data file says why)
     unbound: str = ""  # the spec declares no properties, yet its templates read some (what they read)
+    commit: str = ""  # the stored version of `spec_path` the properties were read at ("" when not recorded)
 
     def default(self, prop: str) -> Any:
         return self.properties.get(prop, NO_DEFAULT)
@@ -82,7 +84,7 @@ def _job(path: Path, name: str, raw: Any) -> JobSpec:
     if defaulted:
         raise JobSpecError(f"{path}: jobs.{name}.required names properties with a spec default {defaulted}")
     return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()),
-                   raw.get("complete", True) is not False, str(raw.get("unbound") or ""))
+                   raw.get("complete", True) is not False, str(raw.get("unbound") or ""), str(raw.get("commit") or ""))
 
 
 def _load_file(path: Path, release: str, version: str) -> ReleaseSpec:

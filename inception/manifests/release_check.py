@@ -39,6 +39,7 @@ class Reference:
 REFERENCES = (
     Reference("nats.machines", frozenset({"nats"})),
     Reference("nats.address", frozenset({"nats"})),
+    Reference("etcd_metrics_server.nats.machines", frozenset({"nats"})),  # cf-release etcd_metrics_server
     Reference("etcd.machines", frozenset({"etcd"})),
     Reference("etcd_ips", frozenset({"etcd"})),
     Reference("blobstore.address", frozenset({"blobstore"})),

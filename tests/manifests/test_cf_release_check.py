@@ -117,3 +117,65 @@ def test_an_address_that_misses_its_serving_job_is_refused(prop, value):
     doc["properties"][section][key] = value
     errors = [str(v) for v in release_findings(doc) if not v.warning]
     assert any(prop in e and "not an IP of" in e for e in errors), errors
+
+
+def metrics_group(**properties):
+    """A v175 job running etcd_metrics_server alone: its spec is the one cf job the project knows completely."""
+    return {"name": "metrics_z1", "template": ["etcd_metrics_server"], "instances": 1, "resource_pool": "small",
+            "networks": [{"name": "cf"}], "properties": properties}
+
+
+def test_a_property_no_job_of_a_cf_group_declares_warns():
+    """The director drops it; a typo (`etcd_metrics_server.nats.user` for `.username`) is said, the declared
+    ones are not."""
+    doc = golden("cf-advanced-v175.yml")
+    doc["jobs"].append(metrics_group(etcd_metrics_server={"status": {"port": 5679}, "nats": {"user": "nats"}},
+                                     nats={"user": "nats"}))
+    found = [v for v in release_findings(doc) if v.subject == "job 'metrics_z1'"]
+    assert [v.warning for v in found] == [True, True], found
+    assert "property etcd_metrics_server.nats.user is declared by no job of this instance group" in str(found[0])
+    assert "property nats is declared by no job of this instance group" in str(found[1])
+
+
+def test_a_group_with_a_job_of_unknown_spec_is_not_called_undeclared():
+    """etcd_z1 runs etcd (spec not known completely) next to etcd_metrics_server: a property only etcd may
+    declare is not reported, since the director would bind it if etcd's spec declares it."""
+    doc = golden("cf-advanced-v175.yml")
+    job(doc, "etcd_z1")["properties"] = {"etcd": {"machines": job(doc, "etcd_z1")["networks"][0]["static_ips"]}}
+    assert [v for v in release_findings(doc) if v.subject == "job 'etcd_z1'"] == []
+
+
+@pytest.mark.parametrize("key", ["machines", "username", "password"])
+def test_a_v175_render_without_an_etcd_metrics_server_nats_property_is_refused(key):
+    """etcd_metrics_server_ctl.erb reads etcd_metrics_server.nats.{machines,username,password} with p() and
+    the spec gives them no default: the template cannot render without them."""
+    doc = golden("cf-advanced-v175.yml")
+    del doc["properties"]["etcd_metrics_server"]["nats"][key]
+    with pytest.raises(ManifestError) as err:
+        check(doc, "cf.yml", zone_type="advanced")
+    assert f"job 'etcd_z1' job 'etcd_metrics_server'" in str(err.value)
+    assert f"property etcd_metrics_server.nats.{key} is missing" in str(err.value)
+
+
+def test_etcd_metrics_server_must_reach_the_nats_job():
+    doc = golden("cf-advanced-v175.yml")
+    doc["properties"]["etcd_metrics_server"]["nats"]["machines"] = ["10.0.0.99"]
+    errors = [str(v) for v in release_findings(doc) if not v.warning]
+    assert any("etcd_metrics_server.nats.machines has 10.0.0.99, not an IP of nats_z1" in e for e in errors), errors
+
+
+def test_the_v175_data_names_its_source():
+    """Every job names its spec path in cloudfoundry-attic/cf-release; a job whose property list the check
+    enforces (complete) names the stored commit it was read at and the templates whose p() calls set `required`."""
+    v175 = load_release("cf", "175")
+    assert v175.source["repo"] == "cloudfoundry-attic/cf-release" and v175.source["tag"] == "v175"
+    assert v175.source["release_manifest"] == "releases/cf-175.yml" and v175.source["built_from"] == "8b458e34"
+    for name, spec in v175.jobs.items():
+        assert spec.spec_path == f"jobs/{name}/spec", name
+        if spec.complete:
+            assert len(spec.commit) == 40 and int(spec.commit, 16) >= 0, name
+            assert spec.templates, name
+    complete = sorted(n for n, s in v175.jobs.items() if s.complete)
+    assert complete == ["etcd_metrics_server"]
+    assert v175.jobs["etcd_metrics_server"].required == {
+        "etcd_metrics_server.nats.machines", "etcd_metrics_server.nats.username", "etcd_metrics_server.nats.password"}
