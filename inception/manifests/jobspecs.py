@@ -12,6 +12,9 @@ One file per release version: `inception/manifests/releases/<release>/<version>.
           nats.user: {}                                    # no default
           nats.port: {default: 4222}
         required: [nats.user, nats.password]               # p("x") without default, no spec default
+        conditions:                                        # optional: p("x") inside `if p("y") == v` (or unless)
+          - {if: {blobstore.provider: s3}, required: [blobstore.bucket_name]}
+        read_at: {spec: <sha>, templates: <sha>}           # optional: the stored version each file was read at
         complete: false                                    # optional: properties lists only part of the spec
         unbound: <what the templates read>                 # optional: spec declares no properties, templates read some
 
@@ -40,6 +43,21 @@ class JobSpecError(Exception):
 
 
 @dataclass(frozen=True)
+class Condition:
+    """Properties a template reads with p() only when `prop` is (or, `negate`, is not) `value`."""
+    prop: str
+    value: Any
+    negate: bool
+    required: frozenset[str]
+
+    def applies(self, value: Any) -> bool:
+        return (value == self.value) != self.negate
+
+    def __str__(self) -> str:
+        return f"{self.prop} is {'not ' if self.negate else ''}{self.value!r}"
+
+
+@dataclass(frozen=True)
 class JobSpec:
     name: str
     properties: dict[str, Any]  # property name -> its default, NO_DEFAULT when it has none
@@ -49,6 +67,7 @@ class JobSpec:
     complete: bool = True  # False: `properties` lists only part of what the spec declares (data file says why)
     unbound: str = ""  # the spec declares no properties, yet its templates read some (what they read)
     commit: str = ""  # the stored version of `spec_path` the properties were read at ("" when not recorded)
+    conditions: tuple[Condition, ...] = ()
 
     def default(self, prop: str) -> Any:
         return self.properties.get(prop, NO_DEFAULT)
@@ -76,15 +95,33 @@ def _job(path: Path, name: str, raw: Any) -> JobSpec:
         if not isinstance(meta, dict):
             raise JobSpecError(f"{path}: jobs.{name}.properties.{prop} must be a mapping ({{}} or {{default: ...}})")
         props[str(prop)] = meta["default"] if "default" in meta else NO_DEFAULT
-    required = frozenset(raw.get("required") or [])
+    required = _required(path, f"jobs.{name}.required", raw.get("required"), props)
+    conditions = tuple(_condition(path, f"jobs.{name}.conditions[{n}]", item, props)
+                       for n, item in enumerate(raw.get("conditions") or []))
+    return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()),
+                   raw.get("complete", True) is not False, str(raw.get("unbound") or ""), str(raw.get("commit") or ""),
+                   conditions)
+
+
+def _required(path: Path, where: str, names: Any, props: dict[str, Any]) -> frozenset[str]:
+    required = frozenset(names or [])
     undeclared = sorted(required - set(props))
     if undeclared:
-        raise JobSpecError(f"{path}: jobs.{name}.required names undeclared properties {undeclared}")
+        raise JobSpecError(f"{path}: {where} names undeclared properties {undeclared}")
     defaulted = sorted(p for p in required if props[p] is not NO_DEFAULT)
     if defaulted:
-        raise JobSpecError(f"{path}: jobs.{name}.required names properties with a spec default {defaulted}")
-    return JobSpec(name, props, required, str(raw.get("spec", "")), tuple(raw.get("templates") or ()),
-                   raw.get("complete", True) is not False, str(raw.get("unbound") or ""), str(raw.get("commit") or ""))
+        raise JobSpecError(f"{path}: {where} names properties with a spec default {defaulted}")
+    return required
+
+
+def _condition(path: Path, where: str, raw: Any, props: dict[str, Any]) -> Condition:
+    test = raw.get("if", raw.get("unless")) if isinstance(raw, dict) else None
+    if not isinstance(test, dict) or len(test) != 1 or ("if" in raw) == ("unless" in raw):
+        raise JobSpecError(f"{path}: {where} must be {{if: {{prop: value}}, required: [...]}} (or unless:)")
+    (prop, value), = test.items()
+    if prop not in props:
+        raise JobSpecError(f"{path}: {where} tests undeclared property {prop!r}")
+    return Condition(str(prop), value, "unless" in raw, _required(path, f"{where}.required", raw.get("required"), props))
 
 
 def _load_file(path: Path, release: str, version: str) -> ReleaseSpec:

@@ -256,15 +256,23 @@ class ReleaseChecker:
                      f"it cannot render (directors of 2014 handed such a job every global property)")
 
     def required(self, group: Group, job: Job, props: dict[str, Any]) -> None:
-        assert job.spec is not None
+        """Every property the job's templates read with p() and no default, the conditional ones when their
+        condition holds for the bound value (or the spec default)."""
+        spec = job.spec
+        assert spec is not None
+        wanted = [(prop, "") for prop in sorted(spec.required)]
+        for condition in spec.conditions:
+            found, value = get(props, condition.prop)
+            value = value if found else spec.default(condition.prop)
+            if condition.applies(None if value is NO_DEFAULT else value):
+                wanted += [(prop, f" when {condition}") for prop in sorted(condition.required)]
         where = "the job's properties" if job.properties is not None else "the instance group or global properties"
-        for prop in sorted(job.spec.required):
-            found, _ = get(props, prop)
-            if not found:
-                rel = self.specs[str(job.release)]
+        rel = self.specs[str(job.release)]
+        for prop, when in wanted:
+            if not get(props, prop)[0]:
                 self.add(f"{group.subject} job {job.name!r}",
-                         f"{rel.origin if rel else job.release} {job.spec.spec_path}: templates read p({prop!r}) "
-                         f"with no default", f"property {prop} is missing: set it in {where}")
+                         f"{rel.origin if rel else job.release} {spec.spec_path}: templates read p({prop!r}) "
+                         f"with no default{when}", f"property {prop} is missing: set it in {where}")
 
     def undeclared(self, groups: list[Group], global_props: dict[str, Any]) -> None:
         everywhere: set[str] = set()

@@ -10,6 +10,7 @@ import pytest
 from inception.config import ConfigError, load_config
 from inception.manifests.interpolate import VariablesError
 from inception.manifests.jobspecs import RELEASES_DIR, NO_DEFAULT, JobSpecError, _load_file, known_versions, load_release
+from inception.manifests.release_check import merge
 from inception.manifests.render import render
 from inception.manifests.validate import ManifestError, check, validate
 from inception.manifests.varstore import VarsStore
@@ -71,6 +72,14 @@ def test_malformed_spec_data_is_refused(tmp_path):
     bad.write_text("source: {repo: r, tag: t}\njobs:\n  j:\n    properties: {}\n    required: [b]\n")
     with pytest.raises(JobSpecError, match="undeclared properties"):
         _load_file(bad, "r", "1")
+    bad.write_text("source: {repo: r, tag: t}\njobs:\n  j:\n    properties: {a: {}}\n"
+                   "    conditions: [{if: {b: 1}, required: [a]}]\n")
+    with pytest.raises(JobSpecError, match=r"conditions\[0\] tests undeclared property 'b'"):
+        _load_file(bad, "r", "1")
+    bad.write_text("source: {repo: r, tag: t}\njobs:\n  j:\n    properties: {a: {}, b: {default: 1}}\n"
+                   "    conditions: [{if: {a: 1}, unless: {a: 2}, required: [a]}]\n")
+    with pytest.raises(JobSpecError, match="must be"):
+        _load_file(bad, "r", "1")
 
 
 # -- job specs -------------------------------------------------------------------------------------------------
@@ -91,6 +100,47 @@ def test_missing_required_property_is_an_error(micro):
                for e in errors(doc, zone_type="advanced"))
 
 
+def test_director_db_password_is_required(micro):
+    """director.yml.erb.erb (release/jobs/director at 1819299c) reads p('director.db.password'), no default."""
+    doc = edited(micro, lambda d: group_props(d)["director"]["db"].pop("password"))
+    found = errors(doc, zone_type="advanced")
+    assert any("job 'director'" in e and "property director.db.password is missing" in e for e in found), found
+
+
+def test_conditional_required_properties_follow_the_value_or_the_spec_default(micro):
+    """`if p('blobstore.provider') == 's3' ... else` needs the dav endpoint and users; the spec default (dav) counts."""
+    doc = edited(micro, lambda d: group_props(d)["blobstore"].pop("address"))
+    found = errors(doc, zone_type="advanced")
+    assert any("job 'director'" in e and "property blobstore.address is missing" in e
+               and "when blobstore.provider is not 's3'" in e for e in found), found
+    doc = edited(micro, lambda d: group_props(d)["blobstore"].pop("provider"))   # default dav: still needed
+    assert errors(doc, zone_type="advanced") == []
+    doc = edited(doc, lambda d: group_props(d)["blobstore"].pop("address"))
+    assert any("property blobstore.address is missing" in e for e in errors(doc, zone_type="advanced"))
+    # s3: the bucket instead of the dav endpoint
+    doc = edited(micro, lambda d: group_props(d)["blobstore"].update(provider="s3", address=None))
+    found = errors(doc, zone_type="advanced")
+    assert any("property blobstore.bucket_name is missing" in e and "when blobstore.provider is 's3'" in e
+               for e in found), found
+    assert not any("property blobstore.address is missing" in e for e in found), found
+    # config server: its URL and UAA client only when enabled
+    doc = edited(micro, lambda d: group_props(d)["director"].update(config_server={"enabled": True}))
+    found = errors(doc, zone_type="advanced")
+    assert any("property director.config_server.url is missing" in e for e in found), found
+    doc = edited(micro, lambda d: group_props(d)["hm"].update(email_notifications=True))
+    assert any("job 'health_monitor'" in e and "property hm.email_recipients is missing" in e
+               for e in errors(doc, zone_type="advanced"))
+
+
+def test_spec_defaults_of_the_director_job(micro):
+    """Defaults the stored director spec gives (the earlier data had none for these): unset, nothing is missing."""
+    director = load_release("bosh", "262.3").jobs["director"]
+    assert director.default("director.workers") == 3 and director.default("director.db.host") == "127.0.0.1"
+    assert director.default("director.local_dns") == {} and "env.http_proxy" in director.properties
+    doc = edited(micro, lambda d: [group_props(d)["director"].pop(k) for k in ("workers", "local_dns", "flush_arp")])
+    assert errors(doc, zone_type="advanced") == [] and warnings(doc, zone_type="advanced") == []
+
+
 def test_job_level_properties_replace_the_groups(micro):
     """As the director does: a job with its own properties gets nothing from the instance group or global ones."""
     doc = edited(micro, lambda d: d["instance_groups"][0]["jobs"][0].update(properties={"nats": {"user": "n"}}))
@@ -108,11 +158,11 @@ def test_spec_defaults_count_as_set(micro):
     ("director", {"db": {"listen_address": "127.0.0.1"}}, "director.db.listen_address"),
     ("nats", {"tls": {"ca": "x", "server": {"certificate": "y"}}}, "nats.tls"),
     ("blobstore", {"tls": {"cert": {"ca": "x"}}}, "blobstore.tls"),
+    # the 260-262 director spec names its proxy settings env.*, not director.env.*
+    ("director", {"env": {"http_proxy": "http://proxy.example.com:3128"}}, "director.env"),
 ])
 def test_undeclared_property_is_a_warning(micro, prop, value, node):
-    def edit(d):
-        group_props(d)[prop] = {**group_props(d)[prop], **value} if isinstance(value, dict) else value
-    doc = edited(micro, edit)
+    doc = edited(micro, lambda d: group_props(d).update({prop: merge(group_props(d)[prop], value)}))
     assert errors(doc, zone_type="advanced") == []
     found = warnings(doc, zone_type="advanced")
     assert [w for w in found if f"property {node} is declared by no job of this instance group" in w], found
