@@ -61,6 +61,8 @@ def test_bosh_262_3_has_postgres_9_4_and_no_tls():
     assert not [p for p in declared if p.startswith(("nats.tls", "blobstore.tls", "agent.env"))]
     assert "director.db.listen_address" not in declared
     assert {"nats.user", "nats.password"} <= bosh.jobs["nats"].required
+    # exactly the jobs of the final release record (cloudfoundry/bosh releases/bosh-262.3.yml)
+    assert set(bosh.jobs) == {"blobstore", "director", "health_monitor", "nats", "postgres-9.4", "powerdns", "registry"}
     assert known_versions("bosh") == ["262.3"] and load_release("bosh", "280.1.6") is None
 
 
@@ -88,6 +90,12 @@ def test_unknown_job_is_an_error(micro):
     found = errors(doc, zone_type="advanced")
     assert any("instance group 'bosh' job 'postgres'" in e and "release bosh 262.3 has no job 'postgres'" in e
                and "postgres-9.4" in e for e in found), found
+
+
+def test_every_job_of_the_release_is_known(micro):
+    """powerdns is a 262.3 job (the bosh-google-cpi-release 262.3 manifest deploys it): not an unknown job."""
+    doc = edited(micro, lambda d: d["instance_groups"][0]["jobs"].append({"name": "powerdns", "release": "bosh"}))
+    assert not [e for e in errors(doc, zone_type="advanced") if "has no job" in e]
 
 
 def test_missing_required_property_is_an_error(micro):
