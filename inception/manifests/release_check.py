@@ -15,15 +15,13 @@ without a word. Templates then fail to render on `p("x")` when x is unset and ha
 """
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from inception.manifests.addresses import is_loopback, parse_ip, static_ips
 from inception.manifests.findings import Violation
 from inception.manifests.jobspecs import NO_DEFAULT, JobSpec, ReleaseSpec, has_specs, known_versions, load_release
-
-LOOPBACK = {"127.0.0.1", "localhost", "0.0.0.0"}
 
 
 @dataclass(frozen=True)
@@ -134,14 +132,6 @@ def _host(value: Any, url: bool) -> str | None:
     return value
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
-
-
 class ReleaseChecker:
     def __init__(self, doc: dict[str, Any]):
         self.doc = doc
@@ -188,7 +178,7 @@ class ReleaseChecker:
                 elif isinstance(item, str):
                     jobs.append(Job(item, only, None))
             ips = [ip for net in raw.get("networks") or [] if isinstance(net, dict)
-                   for ip in net.get("static_ips") or [] if isinstance(ip, str)]
+                   for entry in net.get("static_ips") or [] for ip in static_ips(entry) or []]
             out.append(Group(name, subject, jobs, raw.get("properties") or {}, ips))
         return out
 
@@ -333,13 +323,14 @@ class ReleaseChecker:
             host = _host(item, ref.url)
             if host is None:
                 continue
-            if host in LOOPBACK:
+            if is_loopback(host):
                 if ref.remote or not serves:
                     self.add(subject, f"{ref.prop} reaches the {jobs} job",
                              f"{ref.prop} is {host}, which is not where {jobs} runs for the VMs using it: "
                              f"use the static IP of {names}")
                 continue
-            if not _is_ip(host):
+            address = parse_ip(host)
+            if address is None:
                 if self.director_dns_name(host):
                     self.add(subject, f"{ref.prop} reaches the {jobs} job",
                              f"{ref.prop} names {host!r}, a director DNS name: no powerdns job serves it and the "
@@ -347,7 +338,7 @@ class ReleaseChecker:
                 continue  # an operator's own DNS name: not ours to verify
             if not allowed:
                 continue  # the serving instances have no static IP (dynamic network): nothing to compare
-            if host not in allowed:
+            if address not in {parse_ip(ip) for ip in allowed}:
                 self.add(subject, f"{ref.prop} reaches the {jobs} job",
                          f"{ref.prop} has {host}, not an IP of {names} ({', '.join(sorted(allowed))}): "
                          f"use those static IPs")

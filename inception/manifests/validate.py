@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from inception.config.loader import parse_range
 from inception.config.stemcell import RUN_PIPEFS_OS
+from inception.manifests.addresses import parse_ip, static_ips
 from inception.manifests.findings import Violation
 from inception.manifests.release_check import get, merge, release_findings
 from inception.manifests.shape import shape_problems
@@ -94,26 +95,6 @@ def manifest_kind(doc: Any) -> str:
     return "unknown"
 
 
-def _static_ips(entry: Any) -> list[str] | None:
-    """A job's static_ips entry, an IP or a range `a - b` as the BOSH director accepts it, as its IPs (None when
-    it is neither)."""
-    try:
-        first, last = parse_range(str(entry))
-    except ValueError:
-        return None
-    if int(last) - int(first) >= 65536:
-        return None
-    return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
-
-
-def _is_ip(text: Any) -> bool:
-    try:
-        ipaddress.IPv4Address(str(text))
-        return True
-    except ValueError:
-        return False
-
-
 class _Checker:
     def __init__(self, doc: dict[str, Any], zone_type: str | None, stemcell_os: str | None):
         self.doc = doc
@@ -164,7 +145,8 @@ class _Checker:
             except ValueError:
                 self.add(subject, "a manual subnet has a range (CIDR)", f"range {subnet.get('range')!r}")
                 continue
-            if not _is_ip(subnet.get("gateway")) or ipaddress.IPv4Address(subnet["gateway"]) not in cidr:
+            gateway = parse_ip(subnet.get("gateway"), 4)
+            if gateway is None or gateway not in cidr:
                 self.add(subject, "a manual subnet's gateway is inside its range", f"gateway {subnet.get('gateway')!r}")
             for field in ("static", "reserved"):
                 for text in subnet.get(field) or []:
@@ -210,7 +192,7 @@ class _Checker:
             kind = nets[name].get("type", "manual")
             ips: list[str] = []
             for entry in jn.get("static_ips") or []:
-                expanded = _static_ips(entry)
+                expanded = static_ips(entry)
                 if expanded is None:
                     self.add(subject, "static IPs are valid IP addresses or ranges", f"{entry!r} on network {name!r}")
                 else:
@@ -236,11 +218,11 @@ class _Checker:
                     self.add(subject, "a static IP belongs to one instance (director: IP already reserved)",
                              f"{ip} on network {name!r} is also a static IP of {owner}: give each job its own IPs")
             if kind == "manual":
-                for ip in ips:
-                    if _is_ip(ip) and not self.in_subnet(nets[name], ip):
+                for ip in ips:   # IPv4 strings: static_ips expands them with parse_range
+                    if not self.in_subnet(nets[name], ip):
                         self.add(subject, "static IPs are inside a subnet range of the network",
                                  f"{ip} is outside every subnet range of network {name!r}: use an IP of its static range")
-                    elif _is_ip(ip) and not self.static_in_range(nets[name], ip):
+                    elif not self.static_in_range(nets[name], ip):
                         self.add(subject, "static IPs are in the network's static ranges",
                                  f"{ip} is not in network {name!r}'s static ranges: add it to static or use one there")
         if vips > 1:

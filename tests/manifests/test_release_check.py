@@ -213,6 +213,24 @@ def test_agent_mbus_must_reach_the_nats_ip(micro):
     assert any("agent.mbus is 127.0.0.1" in e for e in errors(doc, zone_type="advanced"))
 
 
+def test_loopback_of_either_ip_version_never_reaches_an_agent(micro):
+    """::1 and 127.0.0.0/8 are the agent's own host: a loopback address, not a wrong IP of the nats group."""
+    for host in ("[::1]", "127.0.0.2"):
+        doc = edited(micro, lambda d: group_props(d)["agent"].update(mbus=f"nats://nats:pw@{host}:4222"))
+        assert any(f"agent.mbus is {host.strip('[]')}, which is not where nats runs" in e
+                   for e in errors(doc, zone_type="advanced")), host
+
+
+def test_an_address_inside_a_static_ip_range_reaches_its_job(cf):
+    """static_ips may be a range `a - b` (the director expands it): an address inside it is one of the job's IPs."""
+    def edit(d):
+        nats = next(j for j in d["jobs"] if j["name"] == "nats_z1")
+        first = nats["networks"][0]["static_ips"][0]
+        d["properties"]["nats"]["machines"] = [first]
+        nats["networks"][0]["static_ips"] = [f"{first} - {first}"]
+    assert not [e for e in errors(edited(cf, edit), zone_type="advanced") if "nats.machines" in e]
+
+
 def test_nats_machines_must_be_the_nats_jobs_ips(cf):
     def edit(d):
         d["properties"]["nats"]["machines"] = ["10.0.0.250"]

@@ -207,3 +207,16 @@ def test_static_ip_ranges_count_as_the_director_expands_them(cf):
     backwards = broken(cf, lambda m: job(m, "nats_z1")["networks"][0].update(static_ips=["10.0.0.32 - 10.0.0.30"]))
     assert [v.rule for v in validate(backwards, zone_type="advanced") if v.subject == "job 'nats_z1'"] == [
         "static IPs are valid IP addresses or ranges"]
+
+
+def test_one_ip_parser_each_rule_choosing_its_version(micro):
+    """Manual subnets are IPv4 (an IPv6 gateway is not inside an IPv4 range); a handed address is an IP of either
+    version, never a DNS name (inception/manifests/addresses.py)."""
+    from inception.manifests.addresses import parse_ip, static_ips
+
+    assert parse_ip("2001:db8::1", 4) is None and parse_ip("2001:db8::1") is not None
+    assert parse_ip("10.0.0.1", 4) is not None and parse_ip("nats.example.com") is None
+    assert static_ips("10.0.0.1 - 10.0.0.3") == ["10.0.0.1", "10.0.0.2", "10.0.0.3"] and static_ips("x") is None
+    doc = copy.deepcopy(micro)
+    doc["networks"][0]["subnets"][0]["gateway"] = "2001:db8::1"
+    assert any("a manual subnet's gateway is inside its range" in str(v) for v in validate(doc, zone_type="advanced"))
