@@ -38,8 +38,15 @@ DEMO_CONFIG: dict[str, Any] = {
                   "vm_types": {"small": {"compute": "Small Instance"}, "medium": {"compute": "Medium Instance"},
                                "large": {"compute": "Large Instance"}, "runner": {"compute": "Large Instance"},
                                "router": {"compute": "Small Instance"}}},
-    "stemcell": {"url": "https://bosh.io/d/stemcells/bosh-cloudstack-kvm-ubuntu-jammy-go_agent",
-                 "name": "bosh-cloudstack-kvm-ubuntu-jammy-go_agent", "version": "latest"},
+    # The trusty line bosh 262.3 and cf v175 run on (docs/manifests.md, Support matrix). bosh.io publishes no
+    # CloudStack stemcell; this is the one Orange published for the CloudStack CPI, with its sha1 as given in
+    # cloudfoundry-community/bosh-cloudstack-cpi-release README.md. The simulator downloads nothing; on a real
+    # cloud use a stemcell for your hypervisor, e.g. bosh-linux-stemcell-builder's
+    # bosh-stemcell-<version>-cloudstack-xen-ubuntu-trusty-go_agent.tgz as stemcell.file.
+    "stemcell": {"url": "https://orange-candidate-cloudstack-xen-stemcell.s3.amazonaws.com/bosh-stemcell/cloudstack/"
+                        "bosh-stemcell-3262.3-cloudstack-xen-ubuntu-trusty-go_agent.tgz",
+                 "sha1": "cf6f6925d133d0b579d154694025c027bc64ef88",
+                 "name": "bosh-cloudstack-xen-ubuntu-trusty-go_agent", "version": "3262.3"},
     # bosh 262.3, the version the director manifests are written for, with its sha1 as bosh.io publishes it
     # (pinned with this URL in cloudfoundry/bosh-google-cpi-release docs/concourse/README.md)
     "releases": {"bosh": {"version": "262.3", "url": "https://bosh.io/d/github.com/cloudfoundry/bosh?v=262.3",
