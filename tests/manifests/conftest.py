@@ -28,9 +28,9 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
 
 
 def stemcell_file(data: dict[str, Any]) -> None:
-    """Edit for the advanced example: its stemcell URL carries no sha1 (none is published for a CloudStack
-    stemcell, and create-env refuses an http URL without one), so create-env renders take the tarball as a file."""
-    data["stemcell"] = {"file": "bosh-stemcell-3468-cloudstack-kvm-ubuntu-trusty-go_agent.tgz",
+    """Edit for the advanced example: the stemcell tarball as a file already downloaded next to the config (the
+    way an operator with their own builder output sets it), instead of the published URL and its sha1."""
+    data["stemcell"] = {"file": data["stemcell"]["url"].rsplit("/", 1)[1],
                         "name": data["stemcell"]["name"], "version": data["stemcell"]["version"]}
 
 

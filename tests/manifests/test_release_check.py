@@ -319,7 +319,12 @@ def test_missing_uuid_hint_names_the_v2_cli(write_config, store, credentials_env
     assert "bosh -e <env> env" in str(err.value) and "status" not in str(err.value)
 
 
-def test_example_stemcell_url_without_sha1_is_reported(write_config, store, credentials_env):
-    """The advanced example leaves the stemcell sha1 out (no made-up digest): create-env would refuse it."""
+def test_example_stemcell_url_carries_its_published_sha1(write_config, store, credentials_env):
+    """The advanced example names a published stemcell with its published sha1, so create-env takes the URL;
+    without the sha1 create-env would refuse it, and so does check."""
+    stemcell = render("micro", load_config(write_config("advanced")), store=store).manifest["resource_pools"][0]["stemcell"]
+    assert stemcell == {"url": "https://orange-candidate-cloudstack-xen-stemcell.s3.amazonaws.com/bosh-stemcell/"
+                               "cloudstack/bosh-stemcell-3262.3-cloudstack-xen-ubuntu-trusty-go_agent.tgz",
+                        "sha1": "cf6f6925d133d0b579d154694025c027bc64ef88"}
     with pytest.raises(ManifestError, match=r"resource_pools\[0\].stemcell.sha1 must be provided for http URL"):
-        render("micro", load_config(write_config("advanced")), store=store)
+        render("micro", load_config(write_config("advanced", edit=lambda d: d["stemcell"].pop("sha1"))), store=store)
