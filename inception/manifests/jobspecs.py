@@ -14,7 +14,7 @@ One file per release version: `inception/manifests/releases/<release>/<version>.
         required: [nats.user, nats.password]               # p("x") without default, no spec default
         conditions:                                        # optional: p("x") inside `if p("y") == v` (or unless)
           - {if: {blobstore.provider: s3}, required: [blobstore.bucket_name]}
-        read_at: {spec: <sha>, <template>: <sha>}          # optional: the stored version each file was read at
+        read_at: {<template>: <sha>}                       # optional: the stored version each template was read at
         fingerprint: <sha1>                                # optional: the job's fingerprint in the release record
         complete: false                                    # optional: properties lists only part of the spec
         unbound: <what the templates read>                 # optional: spec declares no properties, templates read some

@@ -63,6 +63,8 @@ def test_bosh_262_3_has_postgres_9_4_and_no_tls():
     assert {"nats.user", "nats.password"} <= bosh.jobs["nats"].required
     # exactly the jobs of the final release record (cloudfoundry/bosh releases/bosh-262.3.yml)
     assert set(bosh.jobs) == {"blobstore", "director", "health_monitor", "nats", "postgres-9.4", "powerdns", "registry"}
+    # every spec that is kept whole says the upstream commit it was read at
+    assert all(len(job.commit) == 40 and int(job.commit, 16) >= 0 for job in bosh.jobs.values() if job.complete)
     assert known_versions("bosh") == ["262.3"] and load_release("bosh", "280.1.6") is None
 
 
