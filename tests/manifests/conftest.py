@@ -77,7 +77,9 @@ def credentials_env(monkeypatch):
 
 def cf_manual_network(data: dict[str, Any]) -> None:
     """Edit for the basic example: cf gets a manual network on the zone's shared guest network (static IPs are
-    the only addresses the bosh 262.3 director's jobs can reach), the director keeps its dynamic one."""
+    the only addresses the bosh 262.3 director's jobs can reach), the director keeps its dynamic one. It
+    replaces the example's own `cf` network, so the golden file keeps its addresses."""
+    data["networks"] = [n for n in data["networks"] if n.get("name") != "cf"]
     data["networks"].append({"name": "cf", "type": "manual", "cidr": "10.1.0.0/24", "gateway": "10.1.0.1",
                              "dns": ["8.8.8.8"], "reserved": ["10.1.0.2-10.1.0.9"], "static": ["10.1.0.10-10.1.0.40"],
                              "security_groups": ["bosh"]})

@@ -107,7 +107,8 @@ def test_zone_type_read_from_simulator(app, runner, write_config, sim, tmp_path)
     config = write_config("basic", edit=edit)
     result = runner.invoke(app, ["manifests", "render", "cloud-config", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert [n["type"] for n in yaml.safe_load(result.stdout)["networks"]] == ["dynamic"]  # no vip: basic zone
+    # the example's networks, and no vip: basic zone
+    assert [n["type"] for n in yaml.safe_load(result.stdout)["networks"]] == ["dynamic", "manual"]
 
 
 def test_root_cli_exposes_manifests(runner):
@@ -165,7 +166,7 @@ def test_check_prints_release_spec_warnings_and_errors(app, runner, tmp_path):
 @pytest.mark.parametrize("zone, edit, says", [
     ("advanced", lambda d: d["releases"]["cf"].update(version=160), "releases.cf.version: cf-release v160 cannot"),
     ("advanced", lambda d: d["stemcell"].update(os="ubuntu-jammy"), "does not run on a ubuntu-jammy stemcell"),
-    ("basic", lambda d: d["releases"]["cf"].update(version=175), "networks[0].type: cf needs static IPs"),
+    ("basic", lambda d: d["cf"].pop("network"), "networks[0].type: cf needs static IPs"),
 ])
 def test_unsupported_cf_combinations_are_refused_in_one_line(app, runner, write_config, zone, edit, says):
     result = runner.invoke(app, ["manifests", "render", "cf", "--config", str(write_config(zone, edit=edit)),

@@ -109,7 +109,7 @@ def test_cf_v175_sets_the_application_security_groups(write_config, store):
 
 def test_cf_refuses_a_dynamic_network(write_config, store):
     """No powerdns, no index names on the 262.3 director: a job handed a DNS name would reach nothing."""
-    config = load_config(write_config("basic", edit=set_version(175)))
+    config = load_config(write_config("basic", edit=lambda d: d["cf"].pop("network")))   # cf on the dynamic one
     with pytest.raises(ConfigError) as err:
         render("cf", config, store=store)
     text = str(err.value)
@@ -316,3 +316,19 @@ def test_cpi_properties_match_the_cpi_job_spec(write_config, store, credentials_
         director = micro["instance_groups"][0]["properties"]
         on_director = names(director, ["cloudstack"]) | {f"agent.{k}" for k in ("mbus", "ntp") if k in director["agent"]}
         assert required <= on_director and names(director, ["cloudstack"]) <= declared
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in (Path(__file__).parents[2] / "manifests" / "examples")
+                                            .glob("config-*.yml")))
+@pytest.mark.parametrize("kind", ["micro", "bosh", "cf", "cloud-config"])
+def test_every_shipped_example_renders_every_kind_and_passes_the_check(tmp_path, credentials_env, store, example,
+                                                                        kind):
+    """The examples as shipped, not edited: each renders every manifest kind (cf included: a release version and
+    a network the support matrix accepts) and the result passes `manifests check` with no error."""
+    source = Path(__file__).parents[2] / "manifests" / "examples" / example
+    (tmp_path / example).write_text(source.read_text())
+    config = load_config(tmp_path / example)
+    full_bosh = {"config-advanced.yml": "10.0.0.40"}.get(example, "192.0.2.51")   # a static IP on a manual net
+    variables = {"director_uuid": UUID, "director_address": "192.0.2.50", "full_bosh_address": full_bosh}
+    m = render(kind, config, store=store, variables=variables).manifest
+    assert [v for v in validate(m, zone_type=config.zone_type) if not v.warning] == []
