@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from inception.config.loader import ConfigError, Problem, ProjectConfig, parse_range
+from inception.config.stemcell import stemcell_identity
 
 CPI_RELEASE = "bosh-cloudstack-cpi"
 CPI_JOB = "cloudstack_cpi"
-DEFAULT_STEMCELL = "bosh-cloudstack-kvm-ubuntu"
 AGENT_CACHE = "/var/vcap/micro_bosh/data/cache"
 
 
@@ -47,8 +47,16 @@ def stemcell_source(config: ProjectConfig) -> dict[str, Any]:
 
 
 def stemcell_ref(config: ProjectConfig) -> dict[str, Any]:
-    spec = config.get("stemcell") or {}
-    return {"name": spec.get("name", DEFAULT_STEMCELL), "version": str(spec.get("version", "latest"))}
+    """The stemcell a director deployment names; refused when nothing says which it is (a made-up name would
+    only fail later, in `bosh deploy`, as a stemcell the director does not have)."""
+    found = stemcell_identity(config)
+    if found is None:
+        given = (config.get("stemcell") or {}).get("file") or (config.get("stemcell") or {}).get("url") or "none"
+        raise ConfigError(config.source, [Problem(
+            "stemcell.name", f"cannot tell which stemcell {given} is (no stemcell.MF read, not a name "
+            "bosh-linux-stemcell-builder or bosh.io gives)",
+            "set stemcell.name and stemcell.version as its stemcell.MF says", True)])
+    return {"name": found[0], "version": found[1]}
 
 
 def vm_cloud_properties(offering: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def cf_manual_network(data: dict[str, Any]) -> None:
                              "dns": ["8.8.8.8"], "reserved": ["10.1.0.2-10.1.0.9"], "static": ["10.1.0.10-10.1.0.40"],
                              "security_groups": ["bosh"]})
     data["cf"]["network"] = "cf"
-    data["stemcell"] = {"file": "bosh-stemcell-cloudstack-kvm-ubuntu-lucid.tgz", "os": "ubuntu-lucid"}
+    data["stemcell"] = {"file": "bosh-stemcell-2427-cloudstack-xen-ubuntu-lucid-go_agent.tgz", "os": "ubuntu-lucid"}
 
 
 GOLDEN = Path(__file__).parent / "golden"

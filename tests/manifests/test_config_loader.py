@@ -11,7 +11,8 @@ import pytest
 
 from inception.config import ConfigError, load_config, save_config, validate_config
 from inception.config.credentials import api_settings
-from inception.config.stemcell import stemcell_os
+from inception.config.stemcell import stemcell_identity, stemcell_os
+from inception.manifests.render import render
 from inception.config.zone import apply_zone_info
 
 
@@ -198,6 +199,27 @@ def test_stemcell_os_detection(write_config, tmp_path):
     assert stemcell_os(cfg) == "ubuntu-jammy"
     cfg.data["stemcell"] = {"name": "bosh-cloudstack-kvm-ubuntu"}
     assert stemcell_os(cfg) is None
+
+
+def test_stemcell_identity_is_what_the_director_will_list(write_config, tmp_path):
+    """Name and version: as given; a local tarball's stemcell.MF; the builder's tarball name
+    (bosh-stemcell-<version>-<name without bosh->.tgz); a bosh.io URL; never a made-up default."""
+    cfg = load_config(write_config("advanced"))
+    assert stemcell_identity(cfg) == ("bosh-cloudstack-xen-ubuntu-trusty-go_agent", "3262.3")
+    cfg.data["stemcell"] = {"file": str(_stemcell_tarball(tmp_path / "s.tgz", "ubuntu-trusty"))}
+    assert stemcell_identity(cfg) == ("bosh-cloudstack-kvm-ubuntu", "1")
+    cfg.data["stemcell"] = {"url": "https://x/light-bosh-stemcell-3586.25-google-kvm-ubuntu-trusty-go_agent.tgz"}
+    assert stemcell_identity(cfg) == ("bosh-google-kvm-ubuntu-trusty-go_agent", "3586.25")
+    cfg.data["stemcell"] = {"file": "bosh-stemcell-3421.11-openstack-kvm-ubuntu-trusty-go_agent-raw.tgz"}
+    assert stemcell_identity(cfg) == ("bosh-openstack-kvm-ubuntu-trusty-go_agent-raw", "3421.11")
+    cfg.data["stemcell"] = {"url": "https://bosh.io/d/stemcells/bosh-openstack-kvm-ubuntu-trusty-go_agent?v=3421.11"}
+    assert stemcell_identity(cfg) == ("bosh-openstack-kvm-ubuntu-trusty-go_agent", "3421.11")
+    cfg.data["stemcell"] = {"name": "my-stemcell"}
+    assert stemcell_identity(cfg) == ("my-stemcell", "latest")
+    cfg.data["stemcell"] = {"file": "bosh-stemcell.tgz"}
+    assert stemcell_identity(cfg) is None
+    with pytest.raises(ConfigError, match=r"stemcell.name: cannot tell which stemcell bosh-stemcell.tgz is"):
+        render("cf", cfg, variables={"director_uuid": "12345678-90ab-cdef-1234-567890abcdef"})
 
 
 def test_api_settings_take_keys_from_the_environment_and_the_endpoint_from_the_file(write_config, monkeypatch,
