@@ -16,6 +16,7 @@ from .context import Options, SimContext
 from .errors import (API_LIMIT_EXCEED, INTERNAL_ERROR, UNAUTHORIZED, UNAUTHORIZED_TEXT,
                      UNSUPPORTED_ACTION_ERROR, ApiError, server_error)
 from .faults import Fault
+from .limits import ROOT_ADMIN
 from .registry import COMMANDS, ROUTES, Ctx, HttpRequest, HttpResponse
 from .signing import verify
 
@@ -41,19 +42,28 @@ class Simulator(SimContext):
         api_key, secret_key = self.options.api_key, self.options.secret_key
         if (api_key is None) != (secret_key is None):
             raise ValueError("give both --api-key and --secret-key, or neither")
-        if api_key is None and path is not None and path.exists():
-            saved = json.loads(path.read_text())
+        saved: dict[str, Any] = json.loads(path.read_text()) if path is not None and path.exists() else {}
+        if api_key is None and saved:
             api_key, secret_key = saved["api_key"], saved["secret_key"]
         if api_key is None:
             api_key = secrets.token_urlsafe(64)
             secret_key = secrets.token_urlsafe(64)
             self.generated_keys = True
+        # Seeded user accounts: keys of their own, kept across restarts.
+        saved_accounts = saved.get("accounts") or {}
+        accounts = {a["name"]: saved_accounts.get(a["name"]) or {"api_key": secrets.token_urlsafe(64),
+                                                                 "secret_key": secrets.token_urlsafe(64)}
+                    for a in self.store.all("account") if a.get("accounttype") != ROOT_ADMIN}
         if path is not None:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as fh:
-                json.dump({"api_key": api_key, "secret_key": secret_key}, fh)
+                json.dump({"api_key": api_key, "secret_key": secret_key, "accounts": accounts}, fh)
             os.chmod(path, 0o600)
         self.keys = {api_key: secret_key}  # type: ignore[dict-item]
+        self.key_accounts: dict[str, str] = {}
+        for name, pair in accounts.items():
+            self.keys[pair["api_key"]] = pair["secret_key"]
+            self.key_accounts[pair["api_key"]] = name
 
     # --- the API ---------------------------------------------------------------------------------------------
     def handle_api(self, request: HttpRequest) -> tuple[HttpResponse, str | None]:
@@ -80,7 +90,7 @@ class Simulator(SimContext):
             if cmd is None or cmd.name.lower() not in COMMANDS:
                 raise server_error(UNSUPPORTED_ACTION_ERROR,
                                    "The given command does not exist or it is not available for user")
-            verify(params, self.keys)
+            caller = self.account(self.key_accounts.get(verify(params, self.keys)))
             fault = self.faults.draw(cmd.isasync)
             if fault is not None and fault.name == "drop_before":
                 self._log_call(name, request.method, 0, started, {"errortext": "connection dropped (fault)"})
@@ -88,7 +98,7 @@ class Simulator(SimContext):
             self._apply_fault(fault)
             typed = self.spec.validate(cmd, {k: v for k, v in lowered.items() if k not in _TRANSPORT})
             self.timing.pause("list" if cmd.name.startswith(READ_PREFIXES) else "api")
-            ctx = Ctx(self, cmd, request.method, fault)
+            ctx = Ctx(self, cmd, request.method, fault, caller)
             with self.store.lock:
                 if cmd.name.startswith("list"):
                     self._check_list_ids(ctx, typed)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import identity
 from .faults import FaultInjector
 from .jobs import JobRunner
 from .seed import seed
@@ -54,9 +53,6 @@ class SimContext:
             seed(self.store, self.options.seed_file)
         self.store.save()
 
-    @property
-    def user_id(self) -> str:
-        return identity.user_id(self.store)
-
-    def owner_fields(self) -> dict[str, Any]:
-        return identity.owner_fields(self.store)
+    def account(self, name: str | None = None) -> dict[str, Any]:
+        """An account by name; without one, the first (the seeded root admin, `admin`)."""
+        return self.store.first("account", name=name) if name else self.store.first("account")

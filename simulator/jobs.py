@@ -12,7 +12,7 @@ from typing import Any
 
 from .clock import now_str
 from .errors import ApiError, internal
-from .identity import java_class, owner_fields, user_id
+from .identity import java_class, owner_fields
 from .store import Store, new_id
 from .timing import Timing
 
@@ -32,13 +32,14 @@ class JobRunner:
 
     def submit(self, *, command: str, result_key: str | None, work: Work, operation: str,
                instance_type: str | None = None, instance_id: str | None = None,
-               rollback: Rollback | None = None, fail_with: ApiError | None = None) -> dict[str, Any]:
-        """Queue a job; returns the job record. The caller holds the store lock."""
-        owner = owner_fields(self.store)
+               account: dict[str, Any], rollback: Rollback | None = None,
+               fail_with: ApiError | None = None) -> dict[str, Any]:
+        """Queue a job of the calling `account`; returns the job record. The caller holds the store lock."""
+        owner = owner_fields(account)
         job = self.store.add("asyncjob", {
             "id": new_id(), "jobid": None, "cmd": java_class(command), "jobstatus": PENDING,
             "jobprocstatus": 0, "jobresultcode": 0, "jobinstancetype": instance_type, "jobinstanceid": instance_id,
-            "created": now_str(), "userid": user_id(self.store), "accountid": owner["_accountid"],
+            "created": now_str(), "userid": account["_userid"], "accountid": owner["_accountid"],
             "account": owner["account"], "domainid": owner["domainid"], "domain": owner["domain"],
         })
         job["jobid"] = job["id"]

@@ -17,8 +17,9 @@ from typing import Any
 
 from .clock import now_str
 from .errors import INSUFFICIENT_CAPACITY_ERROR, param_error, server_error
+from . import limits
 from .registry import Ctx, remove_tags_of
-from .store import new_id
+from .store import new_id, stable_id
 
 BASIC_NETWORK_NAME = "guestNetworkForBasicZone"      # what the zone wizard names a Basic zone's guest network
 SG_NETWORK_NAME = "defaultGuestNetwork"              # ... and an Advanced zone's with security groups
@@ -55,13 +56,13 @@ def network_str(ctx: Ctx, network: dict[str, Any]) -> str:
 
 
 def account_dbid(ctx: Ctx) -> int:
-    """The numeric account id CloudStack prints in messages ("for account id=2": admin is account 2)."""
-    return ctx.store.first("account").get("_dbid", 2)
+    """The caller's numeric account id CloudStack prints in messages ("for account id=2": admin is account 2)."""
+    return ctx.account.get("_dbid", 2)
 
 
 def account_str(ctx: Ctx) -> str:
-    """AccountVO.toString(): Acct[<uuid>-<name>]."""
-    acct = ctx.store.first("account")
+    """AccountVO.toString() of the caller: Acct[<uuid>-<name>]."""
+    acct = ctx.account
     return f"Acct[{acct['id']}-{acct['name']}]"
 
 
@@ -152,8 +153,9 @@ def new_network(ctx: Ctx, zone: dict[str, Any], offering: dict[str, Any], *, nam
         "supportsvmautoscaling": not shared, "egressdefaultpolicy": offering.get("egressdefaultpolicy", False),
         "internetprotocol": "IPv4", "hasannotations": False, "created": now_str(),
         "broadcasturi": "vlan://untagged" if shared else None, "_zone_type": zone["networktype"]})
-    if shared:
+    if shared:   # a zone's shared network belongs to no account (ACL type Domain): every account sees it
         network["vlan"] = "untagged"
+        del network["_accountid"]
     return network
 
 
@@ -219,7 +221,8 @@ def implement_network(ctx: Ctx, network: dict[str, Any]) -> None:
 def default_network(ctx: Ctx, zone: dict[str, Any]) -> dict[str, Any]:
     """UserVmManagerImpl.getDefaultNetwork: the account's only isolated network in the zone, a new one made from
     the Required offering when there is none, an error when there are several."""
-    isolated = [n for n in ctx.store.find("network", zoneid=zone["id"], type="Isolated") if not n.get("_removed")]
+    isolated = [n for n in ctx.own(ctx.store.find("network", zoneid=zone["id"], type="Isolated"))
+                if not n.get("_removed")]
     if len(isolated) > 1:
         raise param_error(f"More than 1 default Isolated networks are found for Account {account_str(ctx)}; "
                           "please specify networkIds")
@@ -229,7 +232,8 @@ def default_network(ctx: Ctx, zone: dict[str, Any]) -> dict[str, Any]:
     if not required:
         raise param_error("Unable to find network offering with availability=Required to automatically create "
                           "the network as a part of vm creation")
-    account = ctx.store.first("account")["name"]
+    limits.check(ctx.store, ctx.account, "network")
+    account = ctx.account["name"]
     gateway, netmask = zone_guest_gateway(zone)
     return new_network(ctx, zone, required[0], name=f"{account}-network", displaytext=f"{account}-network",
                        gateway=gateway, netmask=netmask)
@@ -250,15 +254,41 @@ def public_range(zone: dict[str, Any]) -> list[str]:
     return [str(ipaddress.ip_address(n)) for n in range(start, end + 1)]
 
 
+def free_public_ips(ctx: Ctx, zone: dict[str, Any]) -> list[str]:
+    """The zone's public addresses no account holds (state Free), lowest first."""
+    taken = {ip["ipaddress"] for ip in ctx.store.find("publicipaddress", zoneid=zone["id"])
+             if not ip.get("_removed")}
+    return [a for a in public_range(zone) if a not in taken]
+
+
+def free_ip_views(ctx: Ctx, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """listPublicIpAddresses allocatedonly=false: the zone's Free addresses too (IPAddressResponse of an address
+    no account holds; its id is stable, as its row's is)."""
+    if p.get("allocatedonly", True):
+        return []
+    out = []
+    for zone in ctx.store.all("zone"):
+        rng = zone.get("_public_range")
+        for address in free_public_ips(ctx, zone):
+            out.append({"id": stable_id(f"publicip:{zone['id']}:{address}"), "ipaddress": address,
+                        "zoneid": zone["id"], "zonename": zone["name"], "issourcenat": False, "isstaticnat": False,
+                        "issystem": False, "forvirtualnetwork": True, "state": "Free",
+                        "networkid": zone.setdefault("_public_network_id", new_id()),
+                        "physicalnetworkid": physical_network_id(zone),
+                        "vlanid": zone.setdefault("_public_vlan_id", new_id()),
+                        "vlanname": rng.get("vlan", "vlan://untagged"), "isportable": False, "fordisplay": True,
+                        "hasannotations": False})
+    return out
+
+
 def acquire_public_ip(ctx: Ctx, zone: dict[str, Any], network: dict[str, Any] | None, *,
                       source_nat: bool = False, requested: str | None = None) -> dict[str, Any]:
     """Take an address from the zone's public range (IpAddressManagerImpl.fetchNewPublicIp); 533 "Insufficient
-    address capacity" when none (or not the requested one) is free."""
-    taken = {ip["ipaddress"] for ip in ctx.store.find("publicipaddress", zoneid=zone["id"])
-             if not ip.get("_removed")}
-    candidates = [a for a in public_range(zone) if a not in taken and (requested is None or a == requested)]
+    address capacity" when none (or not the requested one) is free; then the account's public_ip limit (532)."""
+    candidates = [a for a in free_public_ips(ctx, zone) if requested is None or a == requested]
     if not candidates:
         raise server_error(INSUFFICIENT_CAPACITY_ERROR, "Insufficient address capacity")
+    limits.check_public_ip(ctx.store, ctx.account)
     rng = zone["_public_range"]
     vlan_id = zone.setdefault("_public_vlan_id", new_id())
     return ctx.store.add("publicipaddress", {
@@ -295,7 +325,7 @@ def disable_static_nat(ctx: Ctx, ip: dict[str, Any]) -> None:
 # --- security groups --------------------------------------------------------------------------------------------
 def default_security_group(ctx: Ctx) -> dict[str, Any]:
     """The account's "default" group (CloudStack creates it with the account)."""
-    group = ctx.store.first("securitygroup", name="default")
+    group = ctx.mine("securitygroup", name="default")
     if group is None:
         group = ctx.store.add("securitygroup", {"name": "default", "description": "Default Security Group",
                                                 "ingressrule": [], "egressrule": [], **ctx.owner()})
@@ -313,7 +343,7 @@ def _requested_groups(ctx: Ctx, p: dict[str, Any]) -> list[dict[str, Any]] | Non
     if names:
         groups = []
         for name in names:
-            group = ctx.store.first("securitygroup", name=name)
+            group = ctx.mine("securitygroup", name=name)
             if group is None:
                 raise param_error(f"Unable to find group by name {name}")
             groups.append(group)

@@ -22,6 +22,7 @@ class RunningSimulator:
     endpoint: str = ""
     api_key: str = ""
     secret_key: str = ""
+    account_keys: dict[str, dict[str, str]] = field(default_factory=dict)   # seeded user accounts' keys
 
     @property
     def base_url(self) -> str:
@@ -54,6 +55,7 @@ class RunningSimulator:
                 break
         creds = json.loads((self.state_dir / "credentials.json").read_text())
         self.api_key, self.secret_key = creds["api_key"], creds["secret_key"]
+        self.account_keys = creds.get("accounts") or {}
         return self
 
     def stop(self) -> None:
@@ -89,12 +91,20 @@ class RunningSimulator:
     def calls(self, since: int = 0) -> list[dict[str, Any]]:
         return requests.get(self.url("/_sim/calls"), params={"since": since}, timeout=10).json()
 
-    def env(self) -> dict[str, str]:
-        return {"CLOUDSTACK_ENDPOINT": self.endpoint, "CLOUDSTACK_KEY": self.api_key,
-                "CLOUDSTACK_SECRET": self.secret_key}
+    def keys(self, account: str | None = None) -> tuple[str, str]:
+        """(api key, secret key) of the root admin, or of a seeded user account."""
+        if account is None:
+            return self.api_key, self.secret_key
+        pair = self.account_keys[account]
+        return pair["api_key"], pair["secret_key"]
 
-    def cs(self, **kwargs: Any):
-        """A plain `cs.CloudStack` client for this simulator (POST)."""
+    def env(self, account: str | None = None) -> dict[str, str]:
+        key, secret = self.keys(account)
+        return {"CLOUDSTACK_ENDPOINT": self.endpoint, "CLOUDSTACK_KEY": key, "CLOUDSTACK_SECRET": secret}
+
+    def cs(self, account: str | None = None, **kwargs: Any):
+        """A plain `cs.CloudStack` client for this simulator (POST), as the root admin or a seeded account."""
         from cs import CloudStack
-        return CloudStack(endpoint=self.endpoint, key=self.api_key, secret=self.secret_key, method="post",
-                          poll_interval=0.05, **kwargs)
+        key, secret = self.keys(account)
+        return CloudStack(endpoint=self.endpoint, key=key, secret=secret, method="post", poll_interval=0.05,
+                          **kwargs)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import PARAM_ERROR, ApiError, internal, param_error, server_error
+from .identity import owner_fields
 from .jobs import Rollback, Work
+from .limits import is_root_admin
 
 if TYPE_CHECKING:
     from .context import SimContext
@@ -82,6 +84,15 @@ class Ctx:
     command: "Command"
     http_method: str
     fault: "Fault | None" = None
+    caller: dict[str, Any] | None = None     # the calling account (None: the first, the root admin)
+
+    @property
+    def account(self) -> dict[str, Any]:
+        return self.caller if self.caller is not None else self.sim.account()
+
+    @property
+    def is_admin(self) -> bool:
+        return is_root_admin(self.account)
 
     @property
     def store(self):
@@ -138,15 +149,30 @@ class Ctx:
             fail_with = internal(f"Job failed due to exception: simulated failure of {self.command.name}")
         job = self.sim.jobs.submit(command=self.command.name, result_key=result_key, work=work, operation=operation,
                                    instance_type=instance_type, instance_id=instance_id, rollback=rollback,
-                                   fail_with=fail_with)
+                                   fail_with=fail_with, account=self.account)
         answer = {"jobid": job["jobid"]}
         if create_id is not None:
             answer["id"] = create_id
         return answer
 
     def owner(self) -> dict[str, Any]:
-        """account/domain fields every owned resource carries."""
-        return self.sim.owner_fields()
+        """account/domain fields every owned resource carries: the caller's."""
+        return owner_fields(self.account)
+
+    def visible(self, obj: dict[str, Any], p: dict[str, Any]) -> bool:
+        """Whether a list shows the resource to the caller (AccountManagerImpl.buildACLSearchParameters): its own
+        resources; every account's for a root admin asking `listall=true`; what no account owns (zones,
+        offerings, public templates, a zone's shared network) to everyone."""
+        owner = obj.get("_accountid")
+        return owner is None or owner == self.account["id"] or (self.is_admin and bool(p.get("listall")))
+
+    def own(self, items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The caller's among `items` (lookups by name are per account: key pairs, security groups, networks)."""
+        return [i for i in items if i.get("_accountid") in (None, self.account["id"])]
+
+    def mine(self, kind: str, **equals: Any) -> dict[str, Any] | None:
+        """The caller's first resource of a kind with these fields."""
+        return next(iter(self.own(self.store.find(kind, **equals))), None)
 
     # --- tags ------------------------------------------------------------------------------------------------
     def tags_of(self, resource_id: str) -> list[dict[str, Any]]:
@@ -181,7 +207,7 @@ def filter_common(ctx: Ctx, items: Iterable[dict[str, Any]], p: dict[str, Any], 
             raise param_error(f"No value is passed in for key {w.get('key')}")
     out = []
     for obj in items:
-        if obj.get("_removed"):
+        if obj.get("_removed") or not ctx.visible(obj, p):
             continue
         if "id" in p and obj.get("id") != p["id"]:
             continue

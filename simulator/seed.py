@@ -18,6 +18,11 @@ with `zoneid`/`zone`, and lists it for that zone only), and network offerings wi
     service_offerings: [{name: Gold, cpu: 2, speed: 2000, memory: 4096, storagetags: ssd, zone: My-Zone}]
     disk_offerings: [{name: Fast, size: 10, custom: false, tags: ssd, zone: My-Zone}]
     network_offerings: [{name: NoUserData, services: [Dhcp, Dns, SourceNat]}]
+
+Besides the root admin `admin` (the simulator's own keys), it may add user accounts in domain ROOT, each with keys
+of its own (generated, saved in `credentials.json` under `accounts`), limited by CloudStack's account defaults:
+
+    accounts: [{name: ops}]
 """
 from __future__ import annotations
 
@@ -69,7 +74,12 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
     created = now_str()
     domain_id = new_id()
     store.add("account", {"name": "admin", "domain": "ROOT", "domainid": domain_id, "accounttype": 1,
-                          "_userid": new_id(), "_seed": True})
+                          "roletype": "Admin", "rolename": "Root Admin", "created": created,
+                          "_userid": new_id(), "_dbid": 2, "_seed": True})
+    for number, spec in enumerate(data.get("accounts") or [], start=3):
+        store.add("account", {"name": spec["name"], "domain": "ROOT", "domainid": domain_id, "accounttype": 0,
+                              "roletype": "User", "rolename": "User", "created": created, "_userid": new_id(),
+                              "_dbid": number, "_seed": True})
     owner = {"account": "admin", "domain": "ROOT", "domainid": domain_id}
     categories: dict[str, str] = {}
     for description, category in OS_TYPES:
@@ -114,8 +124,11 @@ def seed(store: Store, seed_file: Path | None = None) -> None:
             "directdownload": False, "deployasis": False, "bootable": True, **owner, "_seed": True})
     _extra_offerings(store, data, router_offering["id"], created)
     if any(z["networktype"] == "Basic" or z.get("securitygroupsenabled") for z in zones):
-        store.add("securitygroup", {"name": "default", "description": "Default Security Group",
-                                    "ingressrule": [], "egressrule": [], **owner, "_seed": True})
+        for account in store.all("account"):   # CloudStack makes each account's `default` group with it
+            store.add("securitygroup", {"name": "default", "description": "Default Security Group",
+                                        "ingressrule": [], "egressrule": [], "account": account["name"],
+                                        "domain": "ROOT", "domainid": domain_id, "_accountid": account["id"],
+                                        "_seed": True})
 
 
 def _service_offering(store: Store, name: str, cpu: int | None, speed: int | None, memory: int | None, custom: bool,

@@ -35,6 +35,7 @@ class ListShape:
     nothing_when: parameters that, when true, leave nothing to list (the simulator has no VPCs, for one).
     before: runs first (makes implicit resources visible). narrow: the command's own filters, last.
     view: how an item looks in the answer (default: its public fields).
+    extra: items listed besides the stored ones (rows the simulator does not store: free public addresses).
     """
     kind: str
     key: str | None = None
@@ -47,11 +48,16 @@ class ListShape:
     before: Callable[[Ctx], None] | None = None
     narrow: Narrow | None = None
     view: View | None = None
+    extra: Callable[[Ctx, dict[str, Any]], list[Item]] | None = None
+
+    def _candidates(self, ctx: Ctx, p: dict[str, Any]) -> list[Item]:
+        stored = ctx.store.all(self.kind)
+        return stored + self.extra(ctx, p) if self.extra is not None else stored
 
     def select(self, ctx: Ctx, p: dict[str, Any]) -> list[Item]:
         if any(p.get(name) for name in self.nothing_when):
             return []
-        items = filter_common(ctx, ctx.store.all(self.kind), p, name_like=self.name_like, keyword=self.keyword)
+        items = filter_common(ctx, self._candidates(ctx, p), p, name_like=self.name_like, keyword=self.keyword)
         for param, name in self.equal.items():
             if param in p:
                 items = [i for i in items if i.get(name) == p[param]]

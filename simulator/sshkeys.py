@@ -50,5 +50,5 @@ def fingerprint_of(public_key: str) -> str:
 
 def public_key_of(ctx: Ctx, name: str) -> str | None:
     """The OpenSSH public key of a named key pair (for deployVirtualMachine's keypair and the metadata service)."""
-    pair = ctx.store.first("sshkeypair", name=name)
+    pair = ctx.mine("sshkeypair", name=name)
     return pair["_publickey"] if pair else None

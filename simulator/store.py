@@ -28,6 +28,13 @@ def new_id() -> str:
     return issued
 
 
+def stable_id(name: str) -> str:
+    """The same uuid for the same name, every time (a row the simulator lists without storing it)."""
+    issued = str(uuid.uuid5(uuid.NAMESPACE_URL, f"cloudstack-sim:{name}"))
+    _ISSUED.add(issued)
+    return issued
+
+
 class Store:
     def __init__(self, state_dir: Path | None = None) -> None:
         self.lock = threading.RLock()

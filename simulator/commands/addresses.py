@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import internal, param_error, rule_conflict
-from ..networking import (acquire_public_ip, dbid, disable_static_nat, has_service, ip_str, remove_ip_and_rules)
+from ..networking import (acquire_public_ip, dbid, disable_static_nat, free_ip_views, has_service, ip_str,
+                          remove_ip_and_rules)
 from ..registry import Ctx, command, public
 from ..shapes import ListShape, creation_job, list_command, same
 
@@ -29,7 +30,7 @@ def _target_network(ctx: Ctx, p: dict) -> tuple[dict[str, Any], dict[str, Any]]:
     zone = ctx.lookup("zone", p, "zoneid")
     if zone["networktype"] == "Basic":
         raise param_error(SHARED_IP_TEXT)
-    isolated = [n for n in ctx.store.find("network", zoneid=zone["id"], type="Isolated")]
+    isolated = ctx.own(ctx.store.find("network", zoneid=zone["id"], type="Isolated"))
     if not isolated:
         owner = ctx.owner()
         raise param_error(f"Account name={owner['account']} domain={owner['domain']} doesn't have virtual networks "
@@ -70,7 +71,7 @@ list_command("listPublicIpAddresses", ListShape(
     kind="publicipaddress", keyword=("ipaddress",), equal={"networkid": "associatednetworkid"},
     text=same("ipaddress", "associatednetworkid", "vlanid", "physicalnetworkid", "state"),
     flags=same("isstaticnat", "issourcenat", "forvirtualnetwork", "fordisplay"), nothing_when=("vpcid",),
-    view=lambda ctx, ip, p: ip_view(ctx, ip)))
+    extra=free_ip_views, view=lambda ctx, ip, p: ip_view(ctx, ip)))
 
 
 @command("enableStaticNat")

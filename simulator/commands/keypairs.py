@@ -17,7 +17,7 @@ from ..store import new_id
 
 
 def _check_name_free(ctx: Ctx, name: str, suffix: str) -> None:
-    if ctx.store.first("sshkeypair", name=name):
+    if ctx.mine("sshkeypair", name=name):
         raise param_error(f"A key pair with name '{name}' already exists{suffix}.")
 
 
@@ -49,7 +49,7 @@ def register_ssh_key_pair(ctx: Ctx, p: dict) -> dict:
     public_key = public_key_from_material(p["publickey"])
     if public_key is None:
         raise param_error("Public key is invalid")
-    if ctx.store.first("sshkeypair", _publickey=public_key):
+    if ctx.mine("sshkeypair", _publickey=public_key):
         raise param_error(f"A key pair with key '{p['publickey']}' already exists for this account.")
     return {"keypair": public(_save(ctx, name, public_key))}
 
@@ -60,7 +60,7 @@ list_command("listSSHKeyPairs", ListShape(kind="sshkeypair", equal=same("fingerp
 
 @command("deleteSSHKeyPair")
 def delete_ssh_key_pair(ctx: Ctx, p: dict) -> dict:
-    pair = ctx.store.first("sshkeypair", name=p["name"])
+    pair = ctx.mine("sshkeypair", name=p["name"])
     if pair is None:
         raise param_error(f"A key pair with name '{p['name']}' does not exist for account "
                           f"{ctx.owner()['account']} in specified domain id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from .. import limits
 from ..errors import internal, param_error
 from ..networking import (new_network, remove_ip_and_rules, uses_security_groups, vms_on_network,
                           zone_guest_gateway, zone_guest_network)
@@ -44,6 +45,7 @@ def create_network(ctx: Ctx, p: dict) -> dict:
     if gateway is None or netmask is None:
         # Without both, an isolated network with source NAT takes the zone's guest CIDR.
         gateway, netmask = zone_guest_gateway(zone)
+    limits.check(ctx.store, ctx.account, "network")    # NetworkOrchestrator.createGuestNetwork
     network = new_network(ctx, zone, offering, name=p["name"], displaytext=p.get("displaytext") or p["name"],
                           gateway=gateway, netmask=netmask)
     if p.get("networkdomain"):

@@ -58,7 +58,7 @@ def _id_or_name(ctx: Ctx, p: dict[str, Any], id_param: str, name_param: str, *, 
     if p.get(id_param) is not None and p.get(name_param) is not None:
         raise param_error(both)
     if p.get(name_param) is not None:
-        group = ctx.store.first("securitygroup", name=p[name_param])
+        group = ctx.mine("securitygroup", name=p[name_param])
         if group is None:
             raise param_error(unknown(p[name_param]))
         return group
@@ -72,7 +72,7 @@ def create_security_group(ctx: Ctx, p: dict) -> dict:
     name = p["name"]
     if not name.strip():
         raise param_error("Security group name cannot be empty")
-    if ctx.store.first("securitygroup", name=name):
+    if ctx.mine("securitygroup", name=name):
         raise param_error(f"Unable to create security group, a group with name {name} already exists.")
     group = ctx.store.add("securitygroup", {"id": new_id(), "name": name, "description": p.get("description"),
                                             **ctx.owner(), "ingressrule": [], "egressrule": []})
@@ -157,7 +157,7 @@ def _authorize(ctx: Ctx, p: dict, direction: str) -> dict:
             if acct != account:
                 raise param_error(f"Nonexistent account: {acct} when trying to authorize security group rule  for "
                                   f"{dbid(ctx, group, 'securitygroup')}:{protocol}:{first}:{last}")
-            other = ctx.store.first("securitygroup", name=name)
+            other = ctx.mine("securitygroup", name=name)
             if other is None:
                 raise param_error(f"Nonexistent group {name} for account {acct}/{ctx.owner()['domainid']} is given, "
                                   "unable to authorize security group rule.")

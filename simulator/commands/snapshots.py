@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .. import devices
+from .. import devices, limits
 from ..clock import now_str
 from ..errors import param_error
 from ..registry import Ctx, command, public
@@ -28,6 +28,7 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
     default_name = f"{vm['instancename']}_{volume['name']}_{stamp}" if vm else f"{volume['name']}_{stamp}"
     sha, size = devices.content_of(ctx.sim, volume)   # the point in time is the request, as on a real cloud
     template = ctx.store.get("template", volume.get("templateid"))
+    limits.check(ctx.store, ctx.account, "snapshot")   # VolumeApiServiceImpl.allocSnapshot
     snapshot = ctx.store.add("snapshot", {
         "id": new_id(), "name": p.get("name") or default_name, "volumeid": volume["id"],
         "volumename": volume["name"], "volumetype": volume["type"], "snapshottype": "MANUAL",

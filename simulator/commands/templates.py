@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import limits
 from ..clock import now_str
 from ..devices import content_of
 from ..downloads import Download, check_format_suffix, check_url, parse_checksum, resume_downloads
@@ -100,6 +101,7 @@ def _target_zones(ctx: Ctx, p: dict[str, Any]) -> tuple[list[str], bool]:
 
 def _new_template(ctx: Ctx, p: dict[str, Any], *, fmt: str, hypervisor: str, zone_ids: list[str], cross: bool,
                   ostype: dict[str, Any] | None, status: str, **extra: Any) -> dict[str, Any]:
+    limits.check(ctx.store, ctx.account, "template")   # TemplateAdapterBase.prepare / TemplateManagerImpl
     template = {
         "id": new_id(), "name": p["name"], "displaytext": p.get("displaytext") or p["name"],
         "ispublic": bool(p.get("ispublic")), "isfeatured": bool(p.get("isfeatured")),

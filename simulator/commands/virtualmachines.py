@@ -11,7 +11,7 @@ import base64
 import re
 from typing import Any
 
-from .. import networking
+from .. import limits, networking
 from ..clock import now_str
 from ..errors import internal, param_error
 from ..registry import Ctx, command, public, remove_tags_of
@@ -130,6 +130,11 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
     affinity_groups = requested_groups(ctx, p)
     user_data = validate_user_data(p["userdata"], ctx.http_method) if p.get("userdata") else None
     start = p.get("startvm", True)
+    # UserVmManagerImpl.createVirtualMachine: the VM, its CPUs and memory, then its volumes (ROOT, and DATA with a
+    # disk offering); DeployVMCmd.create answers the ResourceAllocationException as its own 535.
+    for name, amount in (("user_vm", 1), ("cpu", cpu), ("memory", memory),
+                         ("volume", 1 if disk_offering is None else 2)):
+        limits.check(ctx.store, ctx.account, name, amount, wrapped=True)
 
     nics, groups = networking.allocate_nics(ctx, zone, p)
     vm_id = new_id()
@@ -149,7 +154,7 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
         "securitygroup": groups, "affinitygroup": affinity_groups, "nic": nics,
         "hypervisor": zone["_hypervisor"],
         "keypairs": ",".join(key_pairs) or None, "isdynamicallyscalable": False, "displayvm": True,
-        "details": details or None, "userid": ctx.sim.user_id, "username": ctx.owner()["account"],
+        "details": details or None, "userid": ctx.account["_userid"], "username": ctx.owner()["account"],
         "diskofferingid": disk_offering["id"] if disk_offering else None,
         "diskofferingname": disk_offering["name"] if disk_offering else None, "hasannotations": False,
         "_userdata": user_data,

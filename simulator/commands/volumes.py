@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import devices
+from .. import devices, limits
 from ..clock import now_str
 from ..errors import internal, param_error
 from ..registry import Ctx, command, public, remove_tags_of
@@ -160,6 +160,7 @@ def create_volume(ctx: Ctx, p: dict) -> dict:
         raise param_error(f"Unable to find zone by id {zone_id}")
     if offering is None:
         offering = ctx.store.get("diskoffering", snapshot.get("_diskofferingid"))
+    limits.check(ctx.store, ctx.account, "volume")     # VolumeApiServiceImpl.allocVolume
     volume = new_volume(ctx, name=p.get("name") or new_id(), zone=zone, vtype="DATADISK", size=size,
                         state="Allocated", offering=offering,
                         _content=snapshot["_sha256"] if snapshot else None)
