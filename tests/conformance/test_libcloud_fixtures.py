@@ -117,6 +117,8 @@ def run_scenario(sim: RunningSimulator, recorder: Recorder) -> None:
     with pytest.raises(CloudStackApiException):
         client.registerSSHKeyPair(name="conformance-bad", publickey="garbage")
     client.listSSHKeyPairs()
+    client.listAccounts()
+    client.listResourceLimits()
 
     project = client.createProject(name="conformance-project", displaytext="conformance")["project"]
     client.listProjects()
