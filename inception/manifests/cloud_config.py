@@ -13,6 +13,7 @@ from inception.manifests.common import foreign_ips, manual_subnet, network_cloud
 AZ = "z1"
 DEFAULT_DISK_TYPES = {"5GB": 5120, "10GB": 10240, "50GB": 51200, "100GB": 102400}
 VIP_NETWORK = "vip"
+COMPILATION_WORKERS = 4   # on the first network: pre-flight checks its dynamic part has room for them
 # cf-deployment's instance groups ask for these vm types; unless configured, each is served by the cf-release
 # pool that plays the same role (minimal: nats, uaa, router...; small-highmem: diego cells, like the DEA runners).
 CF_DEPLOYMENT_VM_TYPES = {"minimal": "small", "small-highmem": "runner"}
@@ -55,6 +56,6 @@ def cloud_config(config: ProjectConfig) -> dict[str, Any]:
                         "cloud_properties": ({"disk_offering": spec["disk_offering"]} if spec.get("disk_offering") else {})}
                        for name, spec in disk_types.items()],
         "networks": networks,
-        "compilation": {"workers": 4, "reuse_compilation_vms": True, "az": AZ, "network": config.networks[0]["name"],
+        "compilation": {"workers": COMPILATION_WORKERS, "reuse_compilation_vms": True, "az": AZ, "network": config.networks[0]["name"],
                         "cloud_properties": vm_cloud_properties(compilation)},
     }
