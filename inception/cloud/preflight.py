@@ -2,8 +2,9 @@
 
 `preflight(config, client)` looks up every name the config uses (zone, offerings of every kind, network
 offering, template, keypair), checks every CIDR, address, range, key file, URL and checksum, what CloudStack
-reports about capacity (a director address another VM holds, a public IP acquired elsewhere), and that the
-releases and stemcell the bootstrap needs are there. It calls only list APIs and returns a list of
+reports about capacity (the account's limits against what `up` creates, Free public addresses, static addresses
+another VM holds, room in the networks' dynamic parts: see capacity.py), and that the releases and stemcell the
+bootstrap needs are there. It calls only list APIs and returns a list of
 `Problem(key, message, fix)` (empty: go). `plan`, `up` and the wizard all use it, so they agree.
 """
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlparse
 
+from inception.cloud import capacity
+from inception.cloud.capacity import Lister
 from inception.cloud.choices import default_offering, default_template
 from inception.cloud.director_address import place_director
 from inception.config.loader import ConfigError, Problem, ProjectConfig, check_semantics
@@ -25,10 +28,6 @@ __all__ = ["Problem", "preflight", "BOOTSTRAP_RELEASES"]
 
 BOOTSTRAP_RELEASES = ("bosh",)       # besides the CPI (built here unless releases.cpi.file): what create-env needs
 DEFAULT_NETWORK_OFFERING = "DefaultIsolatedNetworkOfferingWithSourceNatService"
-
-
-class Lister(Protocol):
-    def list(self, command: str, **params: Any) -> list[dict[str, Any]]: ...
 
 
 def preflight(config: ProjectConfig, client: Lister, *, state: State | None = None, bootstrap: bool = True,
@@ -43,7 +42,7 @@ def preflight(config: ProjectConfig, client: Lister, *, state: State | None = No
     problems += _local_files(config, bootstrap)
     if bootstrap:
         problems += _bootstrap(config, remote)
-    problems += _against_cloud(config, client, state, bootstrap)
+    problems += _against_cloud(config, client, state, bootstrap, remote)
     return list(dict.fromkeys(problems))     # the same problem found twice is said once
 
 
@@ -129,8 +128,8 @@ def _names(items: list[dict[str, Any]]) -> str:
     return ", ".join(sorted({str(i.get("name")) for i in items})) or "none"
 
 
-def _against_cloud(config: ProjectConfig, client: Lister, state: State | None,
-                   bootstrap: bool) -> Iterator[Problem]:
+def _against_cloud(config: ProjectConfig, client: Lister, state: State | None, bootstrap: bool,
+                   remote: bool) -> Iterator[Problem]:
     try:
         apply_zone_info(config, client)
     except ConfigError as exc:        # a missing zone: nothing else can be looked up in it
@@ -146,9 +145,13 @@ def _against_cloud(config: ProjectConfig, client: Lister, state: State | None,
         yield from _advanced(config, client, zone)
     else:
         yield from _basic(config, client, zone)
+    networks = {n.get("name"): n for n in client.list("listNetworks", zoneid=zone["id"])}
+    need = capacity.demand(config, client, networks, state, bootstrap=bootstrap, remote=remote)
+    yield from capacity.account_limits(client, need)
+    yield from capacity.public_addresses(config, client, zone, need)
+    yield from capacity.guest_addresses(config, client, zone, networks, state, bootstrap=bootstrap)
     if not bootstrap:
         return   # the director's address matters to create-env only
-    yield from _director_address(config, client, zone, state)
     try:
         place_director(config, client, zone["id"], state)
     except ConfigError as exc:
@@ -256,10 +259,9 @@ def _public_ips(config: ProjectConfig, client: Lister, networks: dict[str, dict[
     address = config.director.get("public_ip")
     if not address:
         return
-    found = [ip for ip in client.list("listPublicIpAddresses", ipaddress=address) if ip.get("ipaddress") == address]
-    if not found:
-        return   # `up` acquires it (associateIpAddress ipaddress=); CloudStack says then if another account holds it
-    ip = found[0]
+    ip = capacity.held_address(client, address)
+    if ip is None:
+        return   # `up` acquires it: capacity.public_addresses checks it is Free
     network = networks.get(config.director_network.get("cloudstack_network") or "")
     if ip.get("issourcenat"):
         yield Problem("director.public_ip", f"{address} is the source NAT address of network "
@@ -267,33 +269,3 @@ def _public_ips(config: ProjectConfig, client: Lister, networks: dict[str, dict[
     elif network is not None and ip.get("associatednetworkid") not in (None, network.get("id")):
         yield Problem("director.public_ip", f"{address} is acquired for network {ip.get('associatednetworkname')}, "
                       f"not the director's {network.get('name')}", "release it there, or use another public IP")
-
-
-def _director_address(config: ProjectConfig, client: Lister, zone: dict[str, Any],
-                      state: State | None) -> Iterator[Problem]:
-    """A configured director IP that a VM this account sees already holds (CloudStack would refuse it)."""
-    ip = config.director.get("ip")
-    if not ip or (state is not None and state.step("bootstrap").get("status") == "done"):
-        return   # the running director holds it itself
-    try:
-        wanted = ipaddress.IPv4Address(ip)
-    except ValueError:
-        return   # reported by the config check
-    network = _director_cloud_network(config, client, zone)
-    if network is None:
-        return   # a network `up` creates: nothing holds an address in it yet
-    for vm in client.list("listVirtualMachines", zoneid=zone["id"]):
-        if vm.get("state") in ("Destroyed", "Expunging"):
-            continue
-        if any(nic.get("ipaddress") == str(wanted) and nic.get("networkid") == network["id"]
-               for nic in vm.get("nic") or []):
-            yield Problem("director.ip", f"{ip} is held by VM {vm.get('name')}", "pick a free address")
-
-
-def _director_cloud_network(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> dict[str, Any] | None:
-    """The CloudStack network the director joins: its isolated network (advanced), the shared one (basic)."""
-    networks = client.list("listNetworks", zoneid=zone["id"])
-    if config.zone_type == "basic":
-        return next((n for n in networks if n.get("type") == "Shared"), None)
-    name = config.director_network.get("cloudstack_network")
-    return next((n for n in networks if n.get("name") == name), None)
