@@ -153,9 +153,9 @@ def new_network(ctx: Ctx, zone: dict[str, Any], offering: dict[str, Any], *, nam
         "supportsvmautoscaling": not shared, "egressdefaultpolicy": offering.get("egressdefaultpolicy", False),
         "internetprotocol": "IPv4", "hasannotations": False, "created": now_str(),
         "broadcasturi": "vlan://untagged" if shared else None, "_zone_type": zone["networktype"]})
-    if shared:   # a zone's shared network belongs to no account (ACL type Domain): every account sees it
+    if shared:   # ACL type Domain: no owning account (the answer names the domain only), every account sees it
         network["vlan"] = "untagged"
-        del network["_accountid"]
+        del network["_accountid"], network["account"]
     return network
 
 
