@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import (ACCOUNT_RESOURCE_LIMIT_ERROR, CS_ACCOUNT_LIMIT, CS_RESOURCE_ALLOCATION, CS_SERVER_API, RESOURCE_ALLOCATION_ERROR,
-                     ApiError)
+from .errors import (ACCOUNT_RESOURCE_LIMIT_ERROR, CS_ACCOUNT_LIMIT, CS_RESOURCE_ALLOCATION, CS_SERVER_API,
+                     RESOURCE_ALLOCATION_ERROR, ApiError)
 
 UNLIMITED = -1
 ROOT_ADMIN = 1          # Account.Type.ADMIN; 0 is a user

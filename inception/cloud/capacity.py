@@ -54,6 +54,7 @@ class Demand:
 
     reasons: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    acquire: str | None = None      # director.public_ip, when `up` acquires it (the one address it chooses)
 
     def add(self, kind: str, count: int, what: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + count
@@ -80,7 +81,8 @@ def demand(config: ProjectConfig, client: Lister, networks: dict[str, dict[str, 
         director = (config.get("offerings") or {}).get("director") or {}
         disks = 3 if director.get("ephemeral_disk_offering") or director.get("ephemeral_disk_size") else 2
         need.add("user_vm", 1, "the director VM create-env makes")
-        need.add("volume", disks, "the director's ROOT, " + ("ephemeral and " if disks == 3 else "") + "persistent disk")
+        what = "ROOT, ephemeral and persistent disks" if disks == 3 else "ROOT and persistent disks"
+        need.add("volume", disks, f"the director's {what}")
     elif bootstrap and not remote and _step(state, "cpi_check") != "passed":
         need.add("user_vm", 1, "the CPI check's VM")
         need.add("volume", 3, "the CPI check's ROOT, ephemeral and test disks")
@@ -102,6 +104,7 @@ def demand(config: ProjectConfig, client: Lister, networks: dict[str, dict[str, 
     address = config.director.get("public_ip")
     if address and not _exists(state, DIRECTOR_IP_KEY) and held_address(client, address) is None:
         need.add("public_ip", 1, f"director.public_ip {address}")
+        need.acquire = address
     return need
 
 
@@ -128,30 +131,28 @@ def account_limits(client: Lister, need: Demand) -> Iterator[Problem]:
             yield Problem(f"account {account.get('name')}",
                           f"{spec.label}: `up` creates {count} ({', '.join(need.reasons[kind])}), the account may "
                           f"create {room} more (limit {limit}, {total} in use)",
-                          f"free {count - room} of them, or ask the cloud admin to raise the limit: updateResourceLimit "
-                          f"account={account.get('name')} domainid={account.get('domainid')} "
+                          f"free {count - room} of them, or ask the cloud admin to raise the limit: "
+                          f"updateResourceLimit account={account.get('name')} domainid={account.get('domainid')} "
                           f"resourcetype={spec.number} max={total + count}")
 
 
-def public_addresses(config: ProjectConfig, client: Lister, zone: dict[str, Any], need: Demand) -> Iterator[Problem]:
+def public_addresses(client: Lister, zone: dict[str, Any], need: Demand) -> Iterator[Problem]:
     """A director.public_ip to acquire is Free in the zone; the addresses `up` acquires without a choice are there."""
-    reasons = need.reasons.get("public_ip", [])
-    address = config.director.get("public_ip")
-    to_acquire = bool(address) and any(r.startswith("director.public_ip") for r in reasons)
-    dynamic = len(reasons) - (1 if to_acquire else 0)
-    if not to_acquire and not dynamic:
+    address = need.acquire
+    unchosen = [r for r in need.reasons.get("public_ip", []) if r != f"director.public_ip {address}"]
+    if address is None and not unchosen:
         return
     free = {ip.get("ipaddress") for ip in client.list("listPublicIpAddresses", zoneid=zone["id"], allocatedonly=False,
                                                        state="Free", forvirtualnetwork=True)
             if ip.get("state") == "Free"}
-    if to_acquire and address not in free:
+    if address is not None and address not in free:
         yield Problem("director.public_ip", f"{address} is not a Free public address of zone {zone['name']}: another "
                       "account or network holds it, or it is not in the zone's public ranges",
                       "use a Free one (listPublicIpAddresses allocatedonly=false state=Free), or leave it unset")
     usable = free - {address}
-    if dynamic > len(usable):
-        yield Problem("cloudstack.zone", f"zone {zone['name']} has {len(usable)} Free public address(es); `up` acquires "
-                      f"{dynamic} ({', '.join(r for r in reasons if not r.startswith('director.public_ip'))})",
+    if len(unchosen) > len(usable):
+        yield Problem("cloudstack.zone", f"zone {zone['name']} has {len(usable)} Free public address(es); `up` "
+                      f"acquires {len(unchosen)} ({', '.join(unchosen)})",
                       "release public IPs that are not used, or ask the cloud admin for more public addresses")
 
 
@@ -205,7 +206,8 @@ def _in(ip: str, ranges: list[str]) -> bool:
 
 
 def _dynamic_room(config: ProjectConfig, i: int, net: dict[str, Any], cidr: ipaddress.IPv4Network,
-                  reserved: list[str], static: list[str], held: dict[str, Any], state: State | None) -> Iterator[Problem]:
+                  reserved: list[str], static: list[str], held: dict[str, Any],
+                  state: State | None) -> Iterator[Problem]:
     """BOSH places compilation workers (the cloud-config's, on its first network) and CloudStack the inception VM
     (on the director's network) in the addresses no range claims."""
     needs: list[tuple[int, str]] = []

@@ -148,7 +148,7 @@ def _against_cloud(config: ProjectConfig, client: Lister, state: State | None, b
     networks = {n.get("name"): n for n in client.list("listNetworks", zoneid=zone["id"])}
     need = capacity.demand(config, client, networks, state, bootstrap=bootstrap, remote=remote)
     yield from capacity.account_limits(client, need)
-    yield from capacity.public_addresses(config, client, zone, need)
+    yield from capacity.public_addresses(client, zone, need)
     yield from capacity.guest_addresses(config, client, zone, networks, state, bootstrap=bootstrap)
     if not bootstrap:
         return   # the director's address matters to create-env only

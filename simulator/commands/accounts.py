@@ -63,7 +63,8 @@ def _type_of(p: dict[str, Any]) -> limits.ResourceType | None:
     if p.get("resourcetypename") is not None:
         rtype = limits.BY_NAME.get(p["resourcetypename"])
         if rtype is None:
-            raise param_error(f"Please specify a valid resource type name: {p['resourcetypename']}")   # (wording unverified)
+            # (wording unverified)
+            raise param_error(f"Please specify a valid resource type name: {p['resourcetypename']}")
         return rtype
     if p.get("resourcetype") is not None:
         rtype = limits.BY_NUMBER.get(p["resourcetype"])
