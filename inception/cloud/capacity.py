@@ -1,7 +1,7 @@
 """Capacity pre-flight: what `up` will create, counted against what CloudStack says is left.
 
-- The account's limits (listAccounts: `<x>limit`, `<x>total`): VMs, volumes, public IPs, networks, snapshots and
-  templates `up` creates, counted from the steps it runs (the inception VM, its network and public IPs, the
+- The account's limits (listAccounts: `<x>limit`, `<x>total`): VMs (with their CPUs and memory), volumes, public
+  IPs, networks, snapshots and templates `up` creates, counted from the steps it runs (the inception VM, its network and public IPs, the
   director VM create-env makes on a real cloud or the CPI check's VM, volume, snapshot and stemcell on a
   simulator). What the environment already has (recorded in its state, or found in CloudStack) is not counted.
 - Public addresses: a director.public_ip to acquire must be Free in the zone; the addresses acquired without a
@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from inception.cloud.choices import default_offering, offering_size
 from inception.cloud.layout import IP_KEY, VM_KEY
 from inception.config.loader import Problem, ProjectConfig, in_ranges, parse_range
 from inception.manifests.cloud_config import COMPILATION_WORKERS
@@ -45,7 +46,9 @@ class Kind:
 
 KINDS = {"user_vm": Kind("vm", 0, "VMs"), "public_ip": Kind("ip", 1, "public IPs"),
          "volume": Kind("volume", 2, "volumes"), "snapshot": Kind("snapshot", 3, "snapshots"),
-         "template": Kind("template", 4, "templates"), "network": Kind("network", 6, "networks")}
+         "template": Kind("template", 4, "templates"), "network": Kind("network", 6, "networks"),
+         "cpu": Kind("cpu", 8, "CPU cores"), "memory": Kind("memory", 9, "MB of memory")}
+CPI_CHECK_VM = (1, 1024)   # cpu, MB the CPI check asks calculate_vm_cloud_properties for (cpi/lifecycle.py)
 
 
 @dataclass
@@ -59,6 +62,18 @@ class Demand:
     def add(self, kind: str, count: int, what: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + count
         self.reasons.setdefault(kind, []).append(what if count == 1 else f"{count} for {what}")
+
+    def vm(self, what: str, size: tuple[int, int] | None) -> None:
+        """A VM, and its CPUs and memory when its offering is fixed (a custom one's are known to the CPI only)."""
+        self.add("user_vm", 1, what)
+        if size is not None and all(size):
+            self.add("cpu", size[0], what)
+            self.add("memory", size[1], what)
+
+
+def _size(offerings: list[dict[str, Any]], name: str | None) -> tuple[int, int] | None:
+    found = next((o for o in offerings if o.get("name") == name and not o.get("iscustomized")), None)
+    return offering_size(found) if found is not None else None
 
 
 def _exists(state: State | None, key: str) -> bool:
@@ -74,17 +89,24 @@ def demand(config: ProjectConfig, client: Lister, networks: dict[str, dict[str, 
            bootstrap: bool, remote: bool) -> Demand:
     """Count what `up` creates (see layout.build_steps and bootstrap.bootstrap_tasks)."""
     need = Demand()
+    offerings = client.list("listServiceOfferings")
     if not _exists(state, VM_KEY):
-        need.add("user_vm", 1, "the inception VM")
+        name = (config.get("inception") or {}).get("offering")
+        if not name:
+            try:
+                name = default_offering(offerings)["name"]
+            except LookupError:
+                name = None     # reported with the offerings
+        need.vm("the inception VM", _size(offerings, name))
         need.add("volume", 1, "the inception VM's ROOT disk")
     if bootstrap and remote and _step(state, "bootstrap") != "done":
         director = (config.get("offerings") or {}).get("director") or {}
         disks = 3 if director.get("ephemeral_disk_offering") or director.get("ephemeral_disk_size") else 2
-        need.add("user_vm", 1, "the director VM create-env makes")
+        need.vm("the director VM create-env makes", _size(offerings, director.get("compute")))
         what = "ROOT, ephemeral and persistent disks" if disks == 3 else "ROOT and persistent disks"
         need.add("volume", disks, f"the director's {what}")
     elif bootstrap and not remote and _step(state, "cpi_check") != "passed":
-        need.add("user_vm", 1, "the CPI check's VM")
+        need.vm("the CPI check's VM", CPI_CHECK_VM)
         need.add("volume", 3, "the CPI check's ROOT, ephemeral and test disks")
         need.add("snapshot", 1, "the CPI check's snapshot")
         need.add("template", 1, "the CPI check's stemcell")

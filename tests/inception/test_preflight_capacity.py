@@ -17,7 +17,7 @@ from simulator.process import RunningSimulator
 from simulator.seed import DEFAULT_ZONES
 from tests.inception.conftest import Env, advanced_config, basic_config, bootstrappable
 
-ACCOUNTS = ("cap1", "cap2", "cap3", "cap4", "cap5", "cap6")
+ACCOUNTS = ("cap1", "cap2", "cap3", "cap4", "cap5", "cap6", "cap7")
 TINY = {"name": "Tiny", "networktype": "Advanced", "hypervisor": "KVM", "guest_cidr": "10.5.0.0/24",
         "public_range": {"gateway": "198.51.100.1", "netmask": "255.255.255.0",
                          "start": "198.51.100.10", "end": "198.51.100.10"}}
@@ -168,3 +168,16 @@ def test_static_addresses_other_vms_hold_and_a_full_dynamic_part(cloud, tmp_path
         "networks[0]: the dynamic part of 192.0.2.0/24 (not gateway, reserved, static or held) has 4 address(es); "
         "5 go there: 4 compilation workers (cloud-config), the inception VM (CloudStack gives it any free address) "
         "(fix: shrink networks[0].reserved or .static, or free addresses)"]
+
+
+def test_cpu_and_memory_of_the_vms_up_makes(cloud, tmp_path: Path) -> None:
+    _limit(cloud, "cap7", 8, 1)
+    _limit(cloud, "cap7", 9, 2047)
+    config = validate_config(bootstrappable(basic_config("cap7")), str(tmp_path / "inception.yml"))
+    problems = [str(p) for p in preflight(config, _client(cloud, "cap7"), remote=False)]
+    assert [p.split(" (fix:")[0] for p in problems] == [
+        "account cap7: CPU cores: `up` creates 2 (the inception VM, the CPI check's VM), the account may create 1 "
+        "more (limit 1, 0 in use)",
+        "account cap7: MB of memory: `up` creates 2048 (1024 for the inception VM, 1024 for the CPI check's VM), "
+        "the account may create 2047 more (limit 2047, 0 in use)"]
+    assert problems[0].endswith("resourcetype=8 max=2)") and problems[1].endswith("resourcetype=9 max=2048)")
