@@ -329,6 +329,9 @@ def recover_virtual_machine(ctx: Ctx, p: dict) -> dict:
     vm = find_vm(ctx, p)
     if vm["state"] != "Destroyed":
         raise param_error(f"Vm with id {vm['id']} is not in the right state")
+    owner = ctx.store.get("account", vm.get("_accountid")) or ctx.account
+    for name, amount in (("user_vm", 1), ("cpu", vm.get("cpunumber") or 0), ("memory", vm.get("memory") or 0)):
+        limits.check(ctx.store, owner, name, amount)   # UserVmManagerImpl.recoverVirtualMachine: it counts again
     vm["state"] = "Stopped"
     return {"virtualmachine": vm_view(ctx, vm)}
 

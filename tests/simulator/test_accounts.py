@@ -149,6 +149,13 @@ def test_deploy_is_refused_over_the_vm_limit_and_the_volume_limit(sim: RunningSi
     assert (volume["errorcode"], volume["cserrorcode"]) == (535, 4370)   # ApiServer wraps it with its cause
     assert volume["errortext"] == exceeded("volume", "vms", 2, 2, 1)
     assert len(tenant.api.listVirtualMachines()["virtualmachine"]) == 1   # nothing left behind by the refusals
+    tenant.limit(2, -1)
+    tenant.api.destroyVirtualMachine(id=first["id"])       # a Destroyed VM no longer counts...
+    tenant.limit(0, 1)
+    second = tenant.deploy()
+    recovered = api_error(lambda: tenant.api.recoverVirtualMachine(id=first["id"]))   # ...until it is recovered
+    assert (recovered["errorcode"], recovered["errortext"]) == (535, exceeded("user_vm", "vms", 1, 1, 1))
+    assert second["state"] == "Running"
 
 
 def test_public_ips_count_the_source_nat_address(sim: RunningSimulator) -> None:
