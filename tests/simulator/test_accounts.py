@@ -13,7 +13,7 @@ from simulator.process import RunningSimulator
 
 from .compute import api_error, unique
 
-USERS = ("vms", "disks", "ips", "nets", "plain")
+USERS = ("vms", "store", "ips", "nets", "plain")
 DOMAIN_ID = 1   # ROOT, as CloudStack numbers it in messages
 
 
@@ -156,6 +156,24 @@ def test_deploy_is_refused_over_the_vm_limit_and_the_volume_limit(sim: RunningSi
     recovered = api_error(lambda: tenant.api.recoverVirtualMachine(id=first["id"]))   # ...until it is recovered
     assert (recovered["errorcode"], recovered["errortext"]) == (535, exceeded("user_vm", "vms", 1, 1, 1))
     assert second["state"] == "Running"
+
+
+def test_snapshots_and_templates_over_their_limits(sim: RunningSimulator) -> None:
+    tenant = Tenant(sim, "store")
+    tenant.limit(3, 0)
+    tenant.limit(4, 0)
+    vm = tenant.deploy()
+    root = tenant.api.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    snap = api_error(lambda: tenant.api.createSnapshot(volumeid=root["id"]))
+    assert (snap["errorcode"], snap["cserrorcode"], snap["errortext"]) == (535, 4370,
+                                                                           exceeded("snapshot", "store", 0, 0, 1))
+    os_type = tenant.api.listOsTypes(description="Ubuntu 22.04 (64-bit)")["ostype"][0]
+    template = api_error(lambda: tenant.api.registerTemplate(
+        name="t", displaytext="t", format="QCOW2", hypervisor="KVM", ostypeid=os_type["id"],
+        zoneid=tenant.zones["Sim-Basic"]["id"], url="http://127.0.0.1:9/image.qcow2"))
+    assert template["errortext"] == exceeded("template", "store", 0, 0, 1)
+    assert "snapshot" not in tenant.api.listSnapshots() and "template" not in tenant.api.listTemplates(
+        templatefilter="self")
 
 
 def test_public_ips_count_the_source_nat_address(sim: RunningSimulator) -> None:
