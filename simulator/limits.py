@@ -6,8 +6,9 @@ Facts (apache/cloudstack, 4.18):
   primary_storage 10, secondary_storage 11; -1 = unlimited).
 - an account's limit: its own row (updateResourceLimit), else the "Account Defaults" of the global configuration
   (server/src/main/java/com/cloud/configuration/Config.java: max.account.user.vms, .public.ips, .templates,
-  .snapshots, .volumes, .networks, .vpcs 20; .cpus 40; .memory 40960 MB; .primary.storage 200 GiB;
-  .projects 10; ResourceLimitService max.account.secondary.storage 400 GiB). Root admins are never limited
+  .snapshots, .volumes, .networks, .vpcs 20; .cpus 40; .memory 40960 MB; .primary.storage 200 GiB; and
+  api/src/main/java/com/cloud/user/ResourceLimitService.java: max.account.projects 10,
+  max.account.secondary.storage 400 GiB). Root admins are never limited
   (ResourceLimitManagerImpl.checkResourceLimit returns at once; findCorrectResourceLimitForAccount says -1).
 - the refusal (ResourceLimitManagerImpl.checkAccountResourceLimit): a ResourceAllocationException
   "Maximum amount of resources of Type = '<type>' for Account Name = <name> in Domain Id = <n> is exceeded:
