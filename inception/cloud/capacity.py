@@ -19,17 +19,22 @@ AccountResponse.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from cpi.cloudstack.errors import CloudStackError
 from inception.cloud.choices import default_offering, offering_size
 from inception.cloud.layout import IP_KEY, VM_KEY
 from inception.config.loader import Problem, ProjectConfig, in_ranges, parse_range
 from inception.manifests.cloud_config import COMPILATION_WORKERS
 from inception.state import State
 
+log = logging.getLogger(__name__)
+
 DIRECTOR_IP_KEY = "ip:director"
+NOT_ALLOWED = 432   # CloudStack: the caller's role may not call the command (or it does not exist)
 GONE = ("Destroyed", "Expunging", "Expunged", "Error")
 
 
@@ -137,8 +142,18 @@ def held_address(client: Lister, address: str) -> dict[str, Any] | None:
 
 
 def account_limits(client: Lister, need: Demand) -> Iterator[Problem]:
-    """One problem per resource type whose limit leaves less room than `up` needs (none for unlimited ones)."""
-    accounts = client.list("listAccounts")
+    """One problem per resource type whose limit leaves less room than `up` needs (none for unlimited ones).
+
+    A role may be denied listAccounts (CloudStack answers 432, as for an unknown command): the limits cannot be
+    read then, and CloudStack still enforces them when `up` creates, so that check alone is left out rather
+    than the whole pre-flight failing as if the keys were wrong."""
+    try:
+        accounts = client.list("listAccounts")
+    except CloudStackError as exc:
+        if exc.errorcode != NOT_ALLOWED:
+            raise
+        log.info("listAccounts refused (%s): the account's limits are not checked before up", exc.message)
+        return
     if not accounts:
         return
     account = accounts[0]

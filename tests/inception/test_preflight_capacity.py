@@ -17,7 +17,7 @@ from simulator.process import RunningSimulator
 from simulator.seed import DEFAULT_ZONES
 from tests.inception.conftest import Env, advanced_config, basic_config, bootstrappable
 
-ACCOUNTS = ("cap1", "cap2", "cap3", "cap4", "cap5", "cap6", "cap7")
+ACCOUNTS = ("cap1", "cap2", "cap3", "cap4", "cap5", "cap6", "cap7", "cap8")
 TINY = {"name": "Tiny", "networktype": "Advanced", "hypervisor": "KVM", "guest_cidr": "10.5.0.0/24",
         "public_range": {"gateway": "198.51.100.1", "netmask": "255.255.255.0",
                          "start": "198.51.100.10", "end": "198.51.100.10"}}
@@ -181,3 +181,19 @@ def test_cpu_and_memory_of_the_vms_up_makes(cloud, tmp_path: Path) -> None:
         "account cap7: MB of memory: `up` creates 2048 (1024 for the inception VM, 1024 for the CPI check's VM), "
         "the account may create 2047 more (limit 2047, 0 in use)"]
     assert problems[0].endswith("resourcetype=8 max=2)") and problems[1].endswith("resourcetype=9 max=2048)")
+
+
+class _RoleWithoutListAccounts(CloudStackClient):
+    """A role denied listAccounts: the request goes to the simulator under a name it does not serve, so the
+    answer is CloudStack's own 432 for a command the caller may not call (it says the same for both)."""
+
+    def list(self, command: str, **params: Any) -> list[dict[str, Any]]:
+        return super().list("listAccountsNotPermitted" if command == "listAccounts" else command, **params)
+
+
+def test_a_role_denied_list_accounts_skips_the_limits_not_the_pre_flight(cloud, tmp_path: Path) -> None:
+    _limit(cloud, "cap8", 0, 0)      # would refuse, could the limits be read
+    config = validate_config(bootstrappable(basic_config("cap8")), str(tmp_path / "inception.yml"))
+    assert any("account cap8: VMs" in str(p) for p in preflight(config, _client(cloud, "cap8"), remote=False))
+    denied = _RoleWithoutListAccounts(cloud.endpoint, *cloud.keys("cap8"))
+    assert [str(p) for p in preflight(config, denied, remote=False)] == []
