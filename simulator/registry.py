@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import PARAM_ERROR, ApiError, internal, param_error, server_error
 from .identity import owner_fields
-from .jobs import Rollback, Work
+from .jobs import Begin, Rollback, Work
 from .limits import is_root_admin
 
 if TYPE_CHECKING:
@@ -142,14 +142,18 @@ class Ctx:
 
     def job(self, *, result_key: str | None, work: Work, operation: str, instance_type: str | None = None,
             instance_id: str | None = None, rollback: Rollback | None = None,
-            create_id: str | None = None) -> dict[str, Any]:
-        """Queue the async part of a command; answers {jobid} (and the new object's id for create commands)."""
+            create_id: str | None = None, vm_queue: str | None = None,
+            on_start: Begin | None = None) -> dict[str, Any]:
+        """Queue the async part of a command; answers {jobid} (and the new object's id for create commands).
+        A job that is VM work in CloudStack names the VM in `vm_queue`: it waits for that VM's earlier work
+        (see simulator/jobs.py); `on_start` runs when its turn comes."""
         fail_with = None
         if self.fault is not None and self.fault.name == "job_failure":
             fail_with = internal(f"Job failed due to exception: simulated failure of {self.command.name}")
         job = self.sim.jobs.submit(command=self.command.name, result_key=result_key, work=work, operation=operation,
                                    instance_type=instance_type, instance_id=instance_id, rollback=rollback,
-                                   fail_with=fail_with, account=self.account)
+                                   fail_with=fail_with, account=self.account, vm_queue=vm_queue,
+                                   on_start=on_start)
         answer = {"jobid": job["jobid"]}
         if create_id is not None:
             answer["id"] = create_id

@@ -110,10 +110,12 @@ def removal_job(ctx: Ctx, kind: str, obj: Item, *, instance_type: str, operation
 def creation_job(ctx: Ctx, kind: str, obj: Item, *, result_key: str, instance_type: str, operation: str,
                  work: Callable[[], Item] | None = None, becomes: str | None = None,
                  view: Callable[[Ctx, Item], Item] | None = None,
-                 rollback: Callable[[Exception], None] | None = None) -> dict[str, Any]:
+                 rollback: Callable[[Exception], None] | None = None,
+                 vm_queue: str | None = None) -> dict[str, Any]:
     """The async create shape (BaseAsyncCreateCmd): the record exists from the call on and its id is answered with
     the job id; the job finishes it (`work` returns its view, or the record's state `becomes` the given one and the
-    job answers its `view`); a failed job removes it with its tags (or runs `rollback`)."""
+    job answers its `view`); a failed job removes it with its tags (or runs `rollback`). `vm_queue`: the VM whose
+    work queue the job waits in (see `Ctx.job`)."""
     if work is None:
         def work() -> Item:
             obj["state"] = becomes
@@ -126,4 +128,4 @@ def creation_job(ctx: Ctx, kind: str, obj: Item, *, result_key: str, instance_ty
             ctx.store.remove(kind, obj["id"])
             remove_tags_of(ctx, obj["id"])
     return ctx.job(result_key=result_key, work=work, operation=operation, instance_type=instance_type,
-                   instance_id=obj["id"], rollback=undo, create_id=obj["id"])
+                   instance_id=obj["id"], rollback=undo, create_id=obj["id"], vm_queue=vm_queue)

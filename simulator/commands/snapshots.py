@@ -42,8 +42,10 @@ def create_snapshot(ctx: Ctx, p: dict) -> dict:
     for tag in p.get("tags") or []:
         ctx.store.add("tag", {"key": tag.get("key"), "value": tag.get("value"), "resourceid": snapshot["id"],
                               "resourcetype": "Snapshot", **ctx.owner()})
+    # A volume attached to a VM is snapshotted by a VmWorkTakeVolumeSnapshot on the VM's work queue.
     return creation_job(ctx, "snapshot", snapshot, result_key="snapshot", instance_type="Snapshot",
-                        operation="snapshot", becomes="BackedUp", view=render)
+                        operation="snapshot", becomes="BackedUp", view=render,
+                        vm_queue=vm["id"] if vm is not None else None)
 
 
 list_command("listSnapshots", ListShape(kind="snapshot", text=same("volumeid", "snapshottype", "intervaltype", "state"),

@@ -186,7 +186,7 @@ def deploy_virtual_machine(ctx: Ctx, p: dict) -> dict:
             volumes.remove(ctx, data)
         _expunge(ctx, vm)
     return ctx.job(result_key="virtualmachine", work=work, operation="deploy", instance_type="VirtualMachine",
-                   instance_id=vm_id, rollback=rollback, create_id=vm_id)
+                   instance_id=vm_id, rollback=rollback, create_id=vm_id, vm_queue=vm_id)   # VmWorkStart
 
 
 def _data_disk_size(offering: dict[str, Any] | None, size_gb: int | None) -> int | None:
@@ -229,18 +229,30 @@ def _expunge(ctx: Ctx, vm: dict[str, Any]) -> None:
     remove_tags_of(ctx, vm["id"])
 
 
-def _vm_job(ctx: Ctx, vm: dict[str, Any], operation: str, work, rollback=None) -> dict:
+def _vm_job(ctx: Ctx, vm: dict[str, Any], operation: str, work, rollback=None, on_start=None, *,
+            vm_work: bool = True) -> dict:
+    """A job answering the VM. `vm_work`: CloudStack runs it as VM work (VmWorkStart/Stop/Reboot; destroy stops
+    the VM through a VmWorkStop first), so it waits on the VM's work queue."""
     return ctx.job(result_key="virtualmachine", work=work, operation=operation, instance_type="VirtualMachine",
-                   instance_id=vm["id"], rollback=rollback)
+                   instance_id=vm["id"], rollback=rollback, vm_queue=vm["id"] if vm_work else None,
+                   on_start=on_start)
 
 
 def _transition_job(ctx: Ctx, vm: dict[str, Any], operation: str, work, *, settled: str, moving: str) -> dict:
-    """start/stop: a VM `settled` in the state the operation leaves shows `moving` while the job runs, and is
-    `settled` again when the job fails; from any other state the job's checks decide."""
-    if vm["state"] != settled:
-        return _vm_job(ctx, vm, operation, work)
-    vm["state"] = moving
-    return _vm_job(ctx, vm, operation, work, rollback=lambda err: vm.update(state=settled))
+    """start/stop: a VM `settled` in the state the operation leaves, when the job's turn comes, shows `moving`
+    while the job runs and is `settled` again when the job fails; from any other state the job's checks decide."""
+    moved = False
+
+    def begin() -> None:
+        nonlocal moved
+        if vm["state"] == settled:
+            vm["state"] = moving
+            moved = True
+
+    def rollback(err: Exception) -> None:
+        if moved:
+            vm["state"] = settled
+    return _vm_job(ctx, vm, operation, work, rollback=rollback, on_start=begin)
 
 
 @command("startVirtualMachine")
@@ -321,7 +333,7 @@ def expunge_virtual_machine(ctx: Ctx, p: dict) -> dict:
         _expunge(ctx, vm)
         return None
     return ctx.job(result_key=None, work=work, operation="expunge", instance_type="VirtualMachine",
-                   instance_id=vm["id"])
+                   instance_id=vm["id"], vm_queue=vm["id"])   # advanceExpunge stops the VM through its queue
 
 
 @command("recoverVirtualMachine")
@@ -371,7 +383,7 @@ def reset_ssh_key_for_virtual_machine(ctx: Ctx, p: dict) -> dict:
     def work() -> dict:
         vm["keypairs"] = ",".join(names)
         return vm_view(ctx, vm)
-    return _vm_job(ctx, vm, "job", work)
+    return _vm_job(ctx, vm, "job", work, vm_work=False)   # UserVmManagerImpl.resetVMSSHKey updates the VM itself
 
 
 def _vm_filters(ctx: Ctx, vms: list[dict[str, Any]], p: dict) -> list[dict[str, Any]]:

@@ -181,7 +181,8 @@ def create_volume(ctx: Ctx, p: dict) -> dict:
         if not str(err).startswith(f"Volume: {volume['id']} created successfully"):
             remove(ctx, volume)
     return ctx.job(result_key="volume", work=work, operation="create_volume", instance_type="Volume",
-                   instance_id=volume["id"], rollback=rollback, create_id=volume["id"])
+                   instance_id=volume["id"], rollback=rollback, create_id=volume["id"],
+                   vm_queue=vm["id"] if vm is not None else None)   # the attach is a VmWorkAttachVolume
 
 
 @command("attachVolume")
@@ -193,7 +194,7 @@ def attach_volume(ctx: Ctx, p: dict) -> dict:
         attach(ctx, volume, vm, p.get("deviceid"))
         return render(ctx, volume)
     return ctx.job(result_key="volume", work=work, operation="attach", instance_type="Volume",
-                   instance_id=volume["id"])
+                   instance_id=volume["id"], vm_queue=vm["id"])   # VmWorkAttachVolume
 
 
 @command("detachVolume")
@@ -220,7 +221,7 @@ def detach_volume(ctx: Ctx, p: dict) -> dict:
         detach(ctx, volume)
         return render(ctx, volume)
     return ctx.job(result_key="volume", work=work, operation="detach", instance_type="Volume",
-                   instance_id=volume["id"])
+                   instance_id=volume["id"], vm_queue=volume.get("virtualmachineid"))   # VmWorkDetachVolume
 
 
 @command("deleteVolume")
@@ -277,7 +278,7 @@ def resize_volume(ctx: Ctx, p: dict) -> dict:
         devices.resized(ctx.sim, volume)
         return render(ctx, volume)
     return ctx.job(result_key="volume", work=work, operation="resize", instance_type="Volume",
-                   instance_id=volume["id"])
+                   instance_id=volume["id"], vm_queue=volume.get("virtualmachineid"))   # VmWorkResizeVolume
 
 
 list_command("listVolumes", ListShape(kind="volume", equal=same("virtualmachineid", "diskofferingid"),
