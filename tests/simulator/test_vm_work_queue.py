@@ -11,7 +11,7 @@ from cs import CloudStack
 
 from .compute import unique
 
-SCALE = 0.04                 # deploy 2.4 s, stop 0.8 s, attach and detach 0.2 s each
+SCALE = 0.05                 # deploy 3 s, stop 1 s, attach and detach 0.25 s each
 ATTACH = 5.0 * SCALE
 DEPLOY = 60.0 * SCALE
 
@@ -120,7 +120,7 @@ def test_work_on_one_vm_runs_in_order_while_other_vms_overlap(slow):
     assert slow.jobs.done[detach] - slow.jobs.done[attach] >= ATTACH * 0.7
     assert slow.jobs.took(detach) >= 2 * ATTACH * 0.85
     # Another VM: its attach ran beside the first VM's, not after its queue.
-    assert slow.jobs.took(elsewhere) < slow.jobs.took(detach) - ATTACH * 0.5
+    assert slow.jobs.done[detach] - slow.jobs.done[elsewhere] >= ATTACH * 0.5
 
 
 def test_a_failed_job_does_not_block_the_next_one(slow):
