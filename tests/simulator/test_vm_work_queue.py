@@ -11,7 +11,8 @@ from cs import CloudStack
 
 from .compute import unique
 
-SCALE = 0.05                 # deploy 3 s, stop 1 s, attach and detach 0.25 s each
+SCALE = 0.1                  # deploy 6 s, stop 2 s, attach and detach 0.5 s each
+# Bounds below leave half an attach (0.25 s) of slack for a loaded machine: polls can notice a finish late.
 ATTACH = 5.0 * SCALE
 DEPLOY = 60.0 * SCALE
 
@@ -102,8 +103,8 @@ def test_an_attach_waits_for_the_deploy_of_its_vm(slow):
     result = slow.jobs.results[attach]
     assert result["jobstatus"] == 1, result
     assert result["jobresult"]["volume"]["vmstate"] == "Running"
-    assert slow.jobs.done[attach] - slow.jobs.done[deploy] >= ATTACH * 0.7
-    assert slow.jobs.took(attach) >= DEPLOY + ATTACH * 0.7
+    assert slow.jobs.done[attach] - slow.jobs.done[deploy] >= ATTACH * 0.5
+    assert slow.jobs.done[attach] - slow.jobs.submitted[deploy] >= DEPLOY + ATTACH * 0.5
 
 
 def test_work_on_one_vm_runs_in_order_while_other_vms_overlap(slow):
@@ -117,8 +118,8 @@ def test_work_on_one_vm_runs_in_order_while_other_vms_overlap(slow):
     slow.jobs.wait(attach, detach, elsewhere)
     assert all(slow.jobs.results[j]["jobstatus"] == 1 for j in (attach, detach, elsewhere))
     # One VM: the detach started when the attach ended.
-    assert slow.jobs.done[detach] - slow.jobs.done[attach] >= ATTACH * 0.7
-    assert slow.jobs.took(detach) >= 2 * ATTACH * 0.85
+    assert slow.jobs.done[detach] - slow.jobs.done[attach] >= ATTACH * 0.5
+    assert slow.jobs.took(detach) >= 2 * ATTACH - ATTACH * 0.5
     # Another VM: its attach ran beside the first VM's, not after its queue.
     assert slow.jobs.done[detach] - slow.jobs.done[elsewhere] >= ATTACH * 0.5
 
@@ -133,7 +134,7 @@ def test_a_failed_job_does_not_block_the_next_one(slow):
     assert (failed["jobstatus"], failed["jobresult"]["errortext"]) == (2, "deviceId should be 0,1,2,4-7")
     succeeded = slow.jobs.results[after]
     assert succeeded["jobstatus"] == 1 and succeeded["jobresult"]["volume"]["deviceid"] == 1
-    assert slow.jobs.done[after] - slow.jobs.done[refused] >= ATTACH * 0.7
+    assert slow.jobs.done[after] - slow.jobs.done[refused] >= ATTACH * 0.5
 
 
 def test_a_stop_queued_behind_an_attach_leaves_the_vm_running_until_its_turn(slow):
