@@ -90,11 +90,11 @@ def _step(state: State | None, name: str) -> str | None:
     return state.step(name).get("status") if state is not None else None
 
 
-def demand(config: ProjectConfig, client: Lister, networks: dict[str, dict[str, Any]], state: State | None, *,
-           bootstrap: bool, remote: bool) -> Demand:
-    """Count what `up` creates (see layout.build_steps and bootstrap.bootstrap_tasks)."""
+def demand(config: ProjectConfig, client: Lister, offerings: list[dict[str, Any]], networks: dict[str, dict[str, Any]],
+           state: State | None, *, bootstrap: bool, remote: bool) -> Demand:
+    """Count what `up` creates (see layout.build_steps and bootstrap.bootstrap_tasks); `offerings` and `networks`
+    are the zone's compute offerings and networks as the pre-flight listed them."""
     need = Demand()
-    offerings = client.list("listServiceOfferings")
     if not _exists(state, VM_KEY):
         name = (config.get("inception") or {}).get("offering")
         if not name:

@@ -139,14 +139,15 @@ def _against_cloud(config: ProjectConfig, client: Lister, state: State | None, b
     zone = next(z for z in client.list("listZones", name=config.cloudstack["zone"])
                 if z.get("name") == config.cloudstack["zone"])
     yield from _zone_switch(config, zone, state)
-    yield from _offerings(config, client)
+    compute = client.list("listServiceOfferings")
+    yield from _offerings(config, client, compute)
     yield from _template(config, client, zone)
-    if config.zone_type == "advanced":
-        yield from _advanced(config, client, zone)
-    else:
-        yield from _basic(config, client, zone)
     networks = {n.get("name"): n for n in client.list("listNetworks", zoneid=zone["id"])}
-    need = capacity.demand(config, client, networks, state, bootstrap=bootstrap, remote=remote)
+    if config.zone_type == "advanced":
+        yield from _advanced(config, client, zone, networks)
+    else:
+        yield from _basic(config, zone, networks)
+    need = capacity.demand(config, client, compute, networks, state, bootstrap=bootstrap, remote=remote)
     yield from capacity.account_limits(client, need)
     yield from capacity.public_addresses(client, zone, need)
     yield from capacity.guest_addresses(config, client, zone, networks, state, bootstrap=bootstrap)
@@ -167,8 +168,7 @@ def _zone_switch(config: ProjectConfig, zone: dict[str, Any], state: State | Non
                       "config another name")
 
 
-def _offerings(config: ProjectConfig, client: Lister) -> Iterator[Problem]:
-    compute = client.list("listServiceOfferings")
+def _offerings(config: ProjectConfig, client: Lister, compute: list[dict[str, Any]]) -> Iterator[Problem]:
     disk = client.list("listDiskOfferings")
     compute_names = {o.get("name") for o in compute}
     disk_names = {o.get("name") for o in disk}
@@ -210,10 +210,10 @@ def _template(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> It
                       "set inception.template to an Ubuntu template's name")
 
 
-def _advanced(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> Iterator[Problem]:
+def _advanced(config: ProjectConfig, client: Lister, zone: dict[str, Any],
+              networks: dict[str, dict[str, Any]]) -> Iterator[Problem]:
     settings = config.get("inception") or {}
     offering = settings.get("network_offering") or DEFAULT_NETWORK_OFFERING
-    networks = {n.get("name"): n for n in client.list("listNetworks", zoneid=zone["id"])}
     wanted = [(i, net) for i, net in enumerate(config.networks) if net.get("cloudstack_network")]
     if any(net["cloudstack_network"] not in networks for _, net in wanted):
         offerings = client.list("listNetworkOfferings", zoneid=zone["id"], guestiptype="Isolated")
@@ -233,10 +233,9 @@ def _advanced(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> It
     yield from _public_ips(config, client, networks)
 
 
-def _basic(config: ProjectConfig, client: Lister, zone: dict[str, Any]) -> Iterator[Problem]:
+def _basic(config: ProjectConfig, zone: dict[str, Any], networks: dict[str, dict[str, Any]]) -> Iterator[Problem]:
     """A manual network in a basic zone is the zone's shared guest network: its cidr must be that one's."""
-    shared = next((n for n in client.list("listNetworks", zoneid=zone["id"]) if n.get("type") == "Shared"
-                   and n.get("cidr")), None)
+    shared = next((n for n in networks.values() if n.get("type") == "Shared" and n.get("cidr")), None)
     if shared is None:
         return
     subnet = ipaddress.IPv4Network(shared["cidr"], strict=False)
