@@ -197,3 +197,23 @@ def test_a_role_denied_list_accounts_skips_the_limits_not_the_pre_flight(cloud, 
     assert any("account cap8: VMs" in str(p) for p in preflight(config, _client(cloud, "cap8"), remote=False))
     denied = _RoleWithoutListAccounts(cloud.endpoint, *cloud.keys("cap8"))
     assert [str(p) for p in preflight(config, denied, remote=False)] == []
+
+
+@pytest.mark.parametrize("cidr, addresses, ranges", [
+    ("192.0.2.0/24", ["192.0.2.1", "192.0.2.33", None, "2001:db8::1"], ["192.0.2.2-192.0.2.200", "192.0.2.201-192.0.2.250"]),
+    ("10.0.0.0/28", ["10.0.0.1", "10.0.0.5"], ["10.0.0.3-10.0.0.8", "10.0.0.4", "10.0.0.0-10.0.0.2", "10.0.0.14-10.0.1.9"]),
+    ("10.0.0.0/31", [], ["10.0.0.1"]),
+    ("10.0.0.7/32", ["10.0.0.7"], []),
+    ("172.16.0.0/22", ["172.16.3.254", "172.16.0.1"], ["172.15.255.0-172.16.0.9", "172.16.1.0-172.16.1.255"]),
+])
+def test_the_dynamic_part_is_counted_as_a_walk_over_the_hosts_would(cidr, addresses, ranges) -> None:
+    """The interval count (fast on a /8) agrees with the definition: hosts that are no given address and in no
+    range; overlapping, nested and out-of-cidr ranges, /31 and /32 included."""
+    import ipaddress
+
+    from inception.cloud.capacity import _unclaimed
+    from inception.config.loader import in_ranges
+
+    network = ipaddress.IPv4Network(cidr)
+    walked = sum(1 for host in network.hosts() if str(host) not in addresses and not in_ranges(host, ranges))
+    assert _unclaimed(network, addresses, ranges) == walked
