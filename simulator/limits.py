@@ -75,28 +75,38 @@ def _owned(store: Any, kind: str, account: dict[str, Any]) -> list[dict[str, Any
     return [o for o in store.all(kind) if o.get("_accountid") == account["id"] and not o.get("_removed")]
 
 
+def _vms(store: Any, account: dict[str, Any]) -> list[dict[str, Any]]:
+    return [vm for vm in _owned(store, "virtualmachine", account) if vm.get("state") not in GONE_VM_STATES]
+
+
+def _templates(store: Any, account: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in _owned(store, "template", account) if not t.get("_seed")]
+
+
+# What the account holds of each type, as CloudStack's resource_count rows hold it (storage in bytes): one
+# counter per type, so a check counts only the type it checks.
+COUNTERS = {
+    "user_vm": lambda store, acct: len(_vms(store, acct)),
+    "public_ip": lambda store, acct: len(_owned(store, "publicipaddress", acct)),
+    "volume": lambda store, acct: len(_owned(store, "volume", acct)),
+    "snapshot": lambda store, acct: len(_owned(store, "snapshot", acct)),
+    "template": lambda store, acct: len(_templates(store, acct)),
+    "project": lambda store, acct: sum(1 for p in store.all("project")
+                                       if any(o.get("accountid") == acct["id"] for o in p.get("owner") or [])),
+    "network": lambda store, acct: sum(1 for n in _owned(store, "network", acct) if n.get("type") == "Isolated"),
+    "vpc": lambda store, acct: 0,
+    "cpu": lambda store, acct: sum(int(vm.get("cpunumber") or 0) for vm in _vms(store, acct)),
+    "memory": lambda store, acct: sum(int(vm.get("memory") or 0) for vm in _vms(store, acct)),
+    "primary_storage": lambda store, acct: sum(int(v.get("size") or 0) for v in _owned(store, "volume", acct)),
+    "secondary_storage": lambda store, acct: (
+        sum(int(t.get("size") or 0) for t in _templates(store, acct))
+        + sum(int(s.get("physicalsize") or s.get("_size") or 0) for s in _owned(store, "snapshot", acct))),
+}
+
+
 def counts(store: Any, account: dict[str, Any]) -> dict[str, int]:
-    """What the account holds, per type, as CloudStack's resource_count rows hold it (storage in bytes)."""
-    vms = [vm for vm in _owned(store, "virtualmachine", account) if vm.get("state") not in GONE_VM_STATES]
-    volumes = _owned(store, "volume", account)
-    templates = [t for t in _owned(store, "template", account) if not t.get("_seed")]
-    snapshots = _owned(store, "snapshot", account)
-    return {
-        "user_vm": len(vms),
-        "public_ip": len(_owned(store, "publicipaddress", account)),
-        "volume": len(volumes),
-        "snapshot": len(snapshots),
-        "template": len(templates),
-        "project": sum(1 for p in store.all("project")
-                       if any(o.get("accountid") == account["id"] for o in p.get("owner") or [])),
-        "network": sum(1 for n in _owned(store, "network", account) if n.get("type") == "Isolated"),
-        "vpc": 0,
-        "cpu": sum(int(vm.get("cpunumber") or 0) for vm in vms),
-        "memory": sum(int(vm.get("memory") or 0) for vm in vms),
-        "primary_storage": sum(int(v.get("size") or 0) for v in volumes),
-        "secondary_storage": sum(int(t.get("size") or 0) for t in templates)
-        + sum(int(s.get("physicalsize") or s.get("_size") or 0) for s in snapshots),
-    }
+    """What the account holds, per type."""
+    return {name: count(store, account) for name, count in COUNTERS.items()}
 
 
 def exceeded_text(account: dict[str, Any], name: str, limit: int, current: int, requested: int) -> str:
@@ -113,7 +123,7 @@ def check(store: Any, account: dict[str, Any], name: str, requested: int = 1, *,
     limit = limit_of(account, name)
     if limit == UNLIMITED:
         return
-    current = counts(store, account)[name]
+    current = COUNTERS[name](store, account)
     if current + requested > limit:
         raise ApiError(RESOURCE_ALLOCATION_ERROR, exceeded_text(account, name, limit, current, requested),
                        CS_SERVER_API if wrapped else CS_RESOURCE_ALLOCATION)
@@ -122,7 +132,7 @@ def check(store: Any, account: dict[str, Any], name: str, requested: int = 1, *,
 def check_public_ip(store: Any, account: dict[str, Any]) -> None:
     """IpAddressManagerImpl.fetchNewPublicIp's check, for every address on a virtual network (source NAT too)."""
     limit = limit_of(account, "public_ip")
-    if limit != UNLIMITED and counts(store, account)["public_ip"] + 1 > limit:
+    if limit != UNLIMITED and COUNTERS["public_ip"](store, account) + 1 > limit:
         raise ApiError(ACCOUNT_RESOURCE_LIMIT_ERROR, f"Maximum number of public IP addresses for account: "
                                                      f"{account['name']} has been exceeded.", CS_ACCOUNT_LIMIT)
 
