@@ -44,7 +44,10 @@ def _stemcell_mf(path: Path) -> dict[str, Any]:
     """The stemcell.MF of a local tarball ({} when it is not one)."""
     try:
         with tarfile.open(path) as tar:
-            member = next((m for m in tar.getmembers() if m.name.lstrip("./") == "stemcell.MF"), None)
+            # members in archive order, stopping at stemcell.MF, which the builder archives first
+            # (stemcell_packager.rb: `tar zcf <tarball> stemcell.MF packages.txt ... image ...`): getmembers()
+            # would decompress the whole tarball, hundreds of MB, to list it
+            member = next((m for m in tar if m.name.lstrip("./") == "stemcell.MF"), None)
             handle = tar.extractfile(member) if member else None
             manifest = yaml.safe_load(handle.read()) if handle else None
     except (OSError, tarfile.TarError, yaml.YAMLError):
