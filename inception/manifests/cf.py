@@ -293,6 +293,7 @@ def cf_manifest(config: ProjectConfig) -> dict[str, Any]:
     networks = [bosh_network(config, net, static)]
     if public_ips:
         networks.append({"name": VIP_NETWORK, "type": "vip", "cloud_properties": {}})
+    stemcell = stemcell_ref(config)     # one look at the tarball's stemcell.MF, a copy per pool (no YAML aliases)
     return {
         "name": deployment,
         "director_uuid": "((director_uuid))",
@@ -302,7 +303,7 @@ def cf_manifest(config: ProjectConfig) -> dict[str, Any]:
         "update": {"canaries": 1, "max_in_flight": 1, "canary_watch_time": "30000-600000",
                    "update_watch_time": "5000-600000", "serial": True},
         "networks": networks,
-        "resource_pools": [{"name": pool, "network": net["name"], "size": sizes[pool], "stemcell": stemcell_ref(config),
+        "resource_pools": [{"name": pool, "network": net["name"], "size": sizes[pool], "stemcell": dict(stemcell),
                             "cloud_properties": vm_cloud_properties(offerings[pool])} for pool in POOLS],
         "jobs": rendered_jobs,
         "properties": _properties(config, version, addr, net["name"], deployment),
